@@ -31,8 +31,7 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
     uint256 private constant _MIN_TARGET = 1e18;
     uint256 private constant _MAX_TARGET = 1e12 * 1e18;
 
-    /// @notice The vault whose stake backs the credits; this contract must hold its LOCKER_ROLE.
-    IStakingVault public immutable vault;
+    IStakingVault private immutable _VAULT;
 
     uint256 private immutable _CREDIT_PER_DAY;
 
@@ -63,7 +62,7 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
     ) ERC20(name_, symbol_) ERC20Permit(name_) {
         require(address(vault_) != address(0) && admin != address(0), ZeroAddress());
         require(creditPerDay_ != 0, ZeroAmount());
-        vault = vault_;
+        _VAULT = vault_;
         _CREDIT_PER_DAY = creditPerDay_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setCurve(curve_);
@@ -72,7 +71,10 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
     // ---------------------------------------------------------------- minters
 
     /// @inheritdoc IDailyCredit
-    function mint(uint256 amount, uint256 maxStakeToLock) external nonReentrant whenNotPaused returns (uint256 stakeLocked) {
+    function mint(
+        uint256 amount,
+        uint256 maxStakeToLock
+    ) external nonReentrant whenNotPaused returns (uint256 stakeLocked) {
         require(amount != 0, ZeroAmount());
         uint256 rate = MintRateCurve.rate(_curve, totalSupply() + amount);
         stakeLocked = MintRateCurve.stakeFor(amount, rate);
@@ -85,7 +87,7 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
         emit CreditMinted(msg.sender, amount, stakeLocked, rate);
 
         // Reverts with the vault's InsufficientUnlockedStake when the caller lacks free stake.
-        vault.lock(msg.sender, stakeLocked);
+        _VAULT.lock(msg.sender, stakeLocked);
     }
 
     /// @inheritdoc IDailyCredit
@@ -96,15 +98,14 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
         require(amount <= credits, BurnExceedsPosition(msg.sender, credits, amount));
 
         // Pro rata, rounded down; closing the position releases the rounding remainder too.
-        stakeUnlocked = amount == credits
-            ? position.stakeLocked
-            : Math.mulDiv(position.stakeLocked, amount, credits);
+        stakeUnlocked =
+            amount == credits ? position.stakeLocked : Math.mulDiv(position.stakeLocked, amount, credits);
         position.credits = credits - amount;
         position.stakeLocked -= stakeUnlocked;
         _burn(msg.sender, amount);
         emit CreditBurned(msg.sender, amount, stakeUnlocked);
 
-        if (stakeUnlocked != 0) vault.unlock(msg.sender, stakeUnlocked);
+        if (stakeUnlocked != 0) _VAULT.unlock(msg.sender, stakeUnlocked);
     }
 
     // ---------------------------------------------------------------- spender
@@ -124,11 +125,20 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
     // ---------------------------------------------------------------- governance
 
     /// @inheritdoc IDailyCredit
-    function setCurve(uint256 baseRate, uint256 power, uint256 targetSupply) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setCurve(
+        uint256 baseRate,
+        uint256 power,
+        uint256 targetSupply
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setCurve(MintRateCurve.Params(baseRate, power, targetSupply));
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IDailyCredit
+    function vault() external view returns (IStakingVault) {
+        return _VAULT;
+    }
 
     /// @inheritdoc IDailyCredit
     function mintRate(uint256 supply) external view returns (uint256) {

@@ -31,8 +31,7 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuard {
     uint256 private constant _MIN_REWARD_PERIOD = 1 hours;
     uint256 private constant _MAX_REWARD_PERIOD = 30 days;
 
-    /// @notice The staked (and reward) token.
-    IERC20 public immutable token;
+    IERC20 private immutable _TOKEN;
 
     struct Account {
         uint256 staked; // earning stake, locked part included
@@ -64,7 +63,7 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuard {
     /// @param rewardPeriod_ Initial reward stream period (default 1 day), 1 hour to 30 days.
     constructor(IERC20 token_, address admin, uint256 cooldown_, uint256 rewardPeriod_) {
         require(address(token_) != address(0) && admin != address(0), ZeroAddress());
-        token = token_;
+        _TOKEN = token_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setCooldown(cooldown_);
         _setRewardPeriod(rewardPeriod_);
@@ -86,8 +85,9 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuard {
         bytes32 s
     ) external nonReentrant whenNotPaused {
         // A permit can be front-run and consumed by anyone; the stake then goes ahead when the
-        // allowance is in place, and fails in `safeTransferFrom` otherwise.
-        try IERC20Permit(address(token)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {} // solhint-disable-line no-empty-blocks
+        // allowance is in place, and fails in `safeTransferFrom` otherwise. Hence the empty blocks.
+        // solhint-disable-next-line no-empty-blocks
+        try IERC20Permit(address(_TOKEN)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
         _stake(amount);
     }
 
@@ -133,7 +133,7 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuard {
         a.unlockTime = 0;
         _totalCooling -= amount;
         emit Withdrawn(msg.sender, amount);
-        token.safeTransfer(msg.sender, amount);
+        _TOKEN.safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc IStakingVault
@@ -146,7 +146,7 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuard {
         a.rewards = 0;
         _rewardReserve -= amount;
         emit RewardClaimed(msg.sender, amount);
-        token.safeTransfer(msg.sender, amount);
+        _TOKEN.safeTransfer(msg.sender, amount);
     }
 
     // ---------------------------------------------------------------- modules
@@ -166,7 +166,7 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuard {
         _rewardReserve += amount;
         emit RewardNotified(msg.sender, amount, streamed + leftover / _PRECISION, _periodFinish);
 
-        token.safeTransferFrom(msg.sender, address(this), amount);
+        _TOKEN.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc IStakingVault
@@ -206,6 +206,11 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuard {
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IStakingVault
+    function token() external view returns (IERC20) {
+        return _TOKEN;
+    }
 
     /// @inheritdoc IStakingVault
     function stakeOf(address account) external view returns (uint256) {
@@ -252,7 +257,8 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuard {
     /// @inheritdoc IStakingVault
     function rewardPerToken() public view returns (uint256) {
         if (_totalStaked == 0) return _rewardPerTokenStored;
-        return _rewardPerTokenStored + ((_lastTimeRewardApplicable() - _lastUpdateTime) * _rewardRate) / _totalStaked;
+        return
+            _rewardPerTokenStored + ((_lastTimeRewardApplicable() - _lastUpdateTime) * _rewardRate) / _totalStaked;
     }
 
     /// @inheritdoc IStakingVault
@@ -284,7 +290,7 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuard {
         _accounts[msg.sender].staked += amount;
         _totalStaked += amount;
         emit Staked(msg.sender, amount);
-        token.safeTransferFrom(msg.sender, address(this), amount);
+        _TOKEN.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @dev Brings the accumulator up to now and settles `account`'s accrual (none for address(0)).
@@ -308,10 +314,7 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuard {
     }
 
     function _setCooldown(uint256 newCooldown) private {
-        require(
-            newCooldown <= _MAX_COOLDOWN,
-            ParameterOutOfBounds("cooldown", newCooldown, 0, _MAX_COOLDOWN)
-        );
+        require(newCooldown <= _MAX_COOLDOWN, ParameterOutOfBounds("cooldown", newCooldown, 0, _MAX_COOLDOWN));
         emit CooldownUpdated(_cooldown, newCooldown);
         _cooldown = newCooldown;
     }

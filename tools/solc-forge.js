@@ -14,9 +14,7 @@ const solc = require(require.resolve("solc", { paths: [projectRoot] }));
 const args = process.argv.slice(2);
 
 if (args.includes("--version") || args.includes("-v")) {
-  process.stdout.write(
-    `solc, the solidity compiler commandline interface\nVersion: ${solc.version()}\n`,
-  );
+  process.stdout.write(`solc, the solidity compiler commandline interface\nVersion: ${solc.version()}\n`);
   process.exit(0);
 }
 

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IStakingVault} from "./IStakingVault.sol";
 
 /// @title IDailyCredit
 /// @notice Perpetual daily inference credit minted against locked stake (the Venice DIEM analogue).
@@ -9,7 +10,8 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 ///         exists; unused allowance does not roll over. Tokens are freely transferable, but a token
 ///         spends at most once per day: tokens received by transfer count from the next day, tokens sent
 ///         away stop counting at once:
-///         `dailyAllowance(a) = creditPerDay × min(balanceAtDayStart(a) + mintedToday(a), balanceOf(a)) − spentToday(a)`.
+///         `dailyAllowance(a) =
+///             creditPerDay × min(balanceAtDayStart(a) + mintedToday(a), balanceOf(a)) − spentToday(a)`.
 interface IDailyCredit is IERC20 {
     /// @notice A minter's position: the credits it minted and not yet burned, and the stake they lock.
     struct Position {
@@ -61,6 +63,9 @@ interface IDailyCredit is IERC20 {
     /// @dev Only DEFAULT_ADMIN_ROLE (the timelock). Bounds: baseRate (0, 1e6] tokens, power [0, 10],
     ///      targetSupply [1, 1e12] credits, all 18 decimals.
     function setCurve(uint256 baseRate, uint256 power, uint256 targetSupply) external;
+
+    /// @notice The vault whose stake backs the credits; this contract holds its LOCKER_ROLE.
+    function vault() external view returns (IStakingVault);
 
     /// @notice Staked tokens per credit (18 decimals) when the supply after a mint is `supply`.
     function mintRate(uint256 supply) external view returns (uint256);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
 /// @title IStakingVault
 /// @notice Staking of the protocol token with streamed rewards, an unstake cooldown and module locks.
 /// @dev Life of a stake: `stake` → (earning) → `requestUnstake` → cooldown (not earning) → `withdraw`,
@@ -90,6 +92,9 @@ interface IStakingVault {
     /// @notice Sets the period over which future rewards are streamed.
     /// @dev Only DEFAULT_ADMIN_ROLE (the timelock). Bounds: 1 hour to 30 days.
     function setRewardPeriod(uint256 newPeriod) external;
+
+    /// @notice The staked (and reward) token.
+    function token() external view returns (IERC20);
 
     /// @notice The earning stake of `account` (locked stake included, cooling stake excluded).
     function stakeOf(address account) external view returns (uint256);
