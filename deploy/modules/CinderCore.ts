@@ -9,6 +9,10 @@ export const ROLES = {
   LOCKER: id("LOCKER_ROLE"),
   SPENDER: id("SPENDER_ROLE"),
   GUARDIAN: id("GUARDIAN_ROLE"),
+  ENGINE: id("ENGINE_ROLE"),
+  PROTOCOL: id("PROTOCOL_ROLE"),
+  COORDINATOR: id("COORDINATOR_ROLE"),
+  REPORTER: id("REPORTER_ROLE"),
 } as const;
 
 /**

@@ -1,6 +1,14 @@
 import { ethers, ignition } from "hardhat";
 import CinderCore, { ROLES } from "../../deploy/modules/CinderCore";
-import type { DailyCredit, ProtocolToken, StakingVault } from "../../typechain-types";
+import CinderEconomy from "../../deploy/modules/CinderEconomy";
+import type {
+  BurnMintEngine,
+  ComputeCredit,
+  DailyCredit,
+  FixedPriceOracle,
+  ProtocolToken,
+  StakingVault,
+} from "../../typechain-types";
 
 export { ROLES };
 
@@ -48,6 +56,74 @@ export async function deployCoreFixture() {
     alice,
     bob,
     carol,
+    outsider,
+  };
+}
+
+/**
+ * The staking core plus the burn-and-mint economy (ComputeCredit, FixedPriceOracle at $2, BurnMintEngine),
+ * deployed through the CinderEconomy Ignition module. Extra test roles: `coordinator` holds the engine's
+ * COORDINATOR_ROLE and ComputeCredit's PROTOCOL_ROLE (stands in for the JobCoordinator), `reporter` holds
+ * REPORTER_ROLE (the VoucherMarket), `guardian` may pause the engine. alice, bob and carol hold 1,000,000
+ * tokens each and have approved both the vault and the engine.
+ */
+export async function deployEconomyFixture() {
+  const [
+    admin,
+    treasury,
+    coordinator,
+    reporter,
+    guardian,
+    alice,
+    bob,
+    carol,
+    provider1,
+    provider2,
+    outsider,
+  ] = await ethers.getSigners();
+
+  const deployed = await ignition.deploy(CinderEconomy, {
+    parameters: {
+      CinderCore: { admin: admin.address, treasury: treasury.address },
+      CinderEconomy: { admin: admin.address, treasury: treasury.address },
+    },
+  });
+  const token = deployed.token as unknown as ProtocolToken;
+  const vault = deployed.vault as unknown as StakingVault;
+  const dailyCredit = deployed.dailyCredit as unknown as DailyCredit;
+  const computeCredit = deployed.computeCredit as unknown as ComputeCredit;
+  const oracle = deployed.oracle as unknown as FixedPriceOracle;
+  const engine = deployed.engine as unknown as BurnMintEngine;
+
+  await engine.connect(admin).grantRole(ROLES.COORDINATOR, coordinator.address);
+  await engine.connect(admin).grantRole(ROLES.REPORTER, reporter.address);
+  await engine.connect(admin).grantRole(ROLES.GUARDIAN, guardian.address);
+  await computeCredit.connect(admin).grantRole(ROLES.PROTOCOL, coordinator.address);
+
+  const grant = 1_000_000n * WAD;
+  for (const s of [alice, bob, carol]) {
+    await token.connect(treasury).transfer(s.address, grant);
+    await token.connect(s).approve(await vault.getAddress(), ethers.MaxUint256);
+    await token.connect(s).approve(await engine.getAddress(), ethers.MaxUint256);
+  }
+
+  return {
+    token,
+    vault,
+    dailyCredit,
+    computeCredit,
+    oracle,
+    engine,
+    admin,
+    treasury,
+    coordinator,
+    reporter,
+    guardian,
+    alice,
+    bob,
+    carol,
+    provider1,
+    provider2,
     outsider,
   };
 }
