@@ -40,8 +40,8 @@ contract ChainlinkPriceOracle is IPriceOracle {
     }
 
     /// @inheritdoc IPriceOracle
-    /// @dev Reverts with {InvalidAnswer}, {IncompleteRound} or {StalePrice}. Feeds with more than 18 decimals
-    ///      are rounded down.
+    /// @dev Reverts with {InvalidAnswer} (also for an answer that scales to zero), {IncompleteRound} or
+    ///      {StalePrice}. Feeds with more than 18 decimals are rounded down.
     function price() external view returns (uint256) {
         (uint80 roundId, int256 answer, , uint256 updatedAt, uint80 answeredInRound) = FEED.latestRoundData();
         require(answer > 0, InvalidAnswer(answer));
@@ -55,7 +55,10 @@ contract ChainlinkPriceOracle is IPriceOracle {
         );
         // Cast safe: answer > 0 was checked above.
         uint256 value = uint256(answer);
-        if (_FEED_DECIMALS < 18) return value * 10 ** (18 - _FEED_DECIMALS);
-        return value / 10 ** (_FEED_DECIMALS - 18);
+        uint256 scaled =
+            _FEED_DECIMALS < 18 ? value * 10 ** (18 - _FEED_DECIMALS) : value / 10 ** (_FEED_DECIMALS - 18);
+        // A positive answer below one unit of 18 decimals would round to a zero price: refuse it too.
+        require(scaled != 0, InvalidAnswer(answer));
+        return scaled;
     }
 }
