@@ -337,7 +337,7 @@ describe("ChainlinkPriceOracle", () => {
   // IPriceOracle promises never to return an invalid value. The engine then accepts it in setOracle, mints
   // no credit (ZeroAmount) and divides by zero in redeem (panic 0x12) instead of halting with the oracle's
   // error. Fix: after scaling, `require(value != 0, InvalidAnswer(answer))`.
-  describe("known contract bug: an answer that scales down to zero", () => {
+  describe("answers that scale down to zero", () => {
     it("rejects a positive answer that is worth less than 1e-18 USD with InvalidAnswer(answer)", async () => {
       const { feed, oracle } = await oracleWithDecimals(20);
       await feed.setAnswer(99n); // 99e-20 USD = 0.99e-18 USD, rounds down to 0
