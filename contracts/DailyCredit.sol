@@ -16,9 +16,11 @@ import {MintRateCurve} from "./libraries/MintRateCurve.sol";
 ///         `creditPerDay` USD of inference per credit every UTC day, for as long as the stake stays locked.
 /// @dev The allowance rule makes a token spend at most once per day. Each account keeps a day ledger,
 ///      rolled lazily on its first balance change or spend of a day: the balance at the day's start (no
-///      change happened since, so the current balance before the change is it), credits minted today and
-///      USD spent today. Per account, spent ≤ creditPerDay × (startBalance + minted), so summed over
-///      accounts, Σ spent(day) ≤ creditPerDay × (supply at day start + minted that day).
+///      change happened since, so the current balance before the change is it), credits minted and burned
+///      today and USD spent today. Per account, spent ≤ creditPerDay × (startBalance + minted), so summed
+///      over accounts, Σ spent(day) ≤ creditPerDay × (supply at day start + minted that day).
+///      Burns offset mints within the day (see `_allowance`), which closes a loophole in the plain DESIGN.md
+///      formula: received credits, burned and re-minted with the freed stake, would otherwise spend twice.
 ///      `creditPerDay` is immutable: the "inference for life" promise cannot be diluted by governance.
 contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, IDailyCredit {
     using SafeCast for uint256;
@@ -39,7 +41,8 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
         uint64 day;
         uint192 startBalance; // balance at the start of `day`
         uint128 minted; // credits minted to the account during `day`
-        uint128 spent; // USD spent from the account's allowance during `day`
+        uint128 burned; // credits the account burned during `day`
+        uint256 spent; // USD spent from the account's allowance during `day`
     }
 
     MintRateCurve.Params private _curve;
@@ -117,8 +120,7 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
         uint256 available = _allowance(ledger, balanceOf(account));
         require(usd <= available, InsufficientDailyAllowance(account, available, usd));
 
-        // usd ≤ available ≤ creditPerDay × balance, far below 2^128 for any real supply; SafeCast guards the rest.
-        ledger.spent = (ledger.spent + usd).toUint128();
+        ledger.spent += usd;
         emit AllowanceSpent(account, msg.sender, ledger.day, usd);
     }
 
@@ -186,7 +188,10 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
     /// @dev Every balance change first rolls both sides' ledgers to today (recording the balance at the
     ///      day's start), then applies the change; a mint also counts as minted today for its recipient.
     function _update(address from, address to, uint256 value) internal override {
-        if (from != address(0)) _rolledLedger(from);
+        if (from != address(0)) {
+            DayLedger storage ledger = _rolledLedger(from);
+            if (to == address(0)) ledger.burned = (ledger.burned + value).toUint128();
+        }
         if (to != address(0)) {
             DayLedger storage ledger = _rolledLedger(to);
             if (from == address(0)) ledger.minted = (ledger.minted + value).toUint128();
@@ -203,6 +208,7 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
             ledger.day = today.toUint64();
             ledger.startBalance = balanceOf(account).toUint192();
             ledger.minted = 0;
+            ledger.burned = 0;
             ledger.spent = 0;
         }
     }
@@ -212,13 +218,16 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
         ledger = _ledgers[account];
         uint256 today = currentDay();
         if (ledger.day != today) {
-            ledger = DayLedger(today.toUint64(), balanceOf(account).toUint192(), 0, 0);
+            ledger = DayLedger(today.toUint64(), balanceOf(account).toUint192(), 0, 0, 0);
         }
     }
 
-    /// @dev creditPerDay × min(startBalance + minted, balance) − spent, floored at zero, rounded down.
+    /// @dev creditPerDay × min(startBalance + max(minted − burned, 0), balance) − spent, floored at zero,
+    ///      rounded down. Only net new credits count as fresh: burning credits received today and minting
+    ///      the same amount again cannot turn them into spendable "minted today" credits.
     function _allowance(DayLedger memory ledger, uint256 balance) private view returns (uint256) {
-        uint256 spendable = Math.min(uint256(ledger.startBalance) + ledger.minted, balance);
+        uint256 freshlyMinted = ledger.minted > ledger.burned ? ledger.minted - ledger.burned : 0;
+        uint256 spendable = Math.min(uint256(ledger.startBalance) + freshlyMinted, balance);
         uint256 budget = Math.mulDiv(spendable, _CREDIT_PER_DAY, 1e18);
         return budget > ledger.spent ? budget - ledger.spent : 0;
     }

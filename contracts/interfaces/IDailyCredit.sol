@@ -10,8 +10,9 @@ import {IStakingVault} from "./IStakingVault.sol";
 ///         exists; unused allowance does not roll over. Tokens are freely transferable, but a token
 ///         spends at most once per day: tokens received by transfer count from the next day, tokens sent
 ///         away stop counting at once:
-///         `dailyAllowance(a) =
-///             creditPerDay × min(balanceAtDayStart(a) + mintedToday(a), balanceOf(a)) − spentToday(a)`.
+///         `dailyAllowance(a) = creditPerDay × min(balanceAtDayStart(a) + max(mintedToday(a) − burnedToday(a), 0),
+///                                                   balanceOf(a)) − spentToday(a)`.
+///         (Burns offset mints within a day, so burning received credits and re-minting cannot refresh them.)
 interface IDailyCredit is IERC20 {
     /// @notice A minter's position: the credits it minted and not yet burned, and the stake they lock.
     struct Position {

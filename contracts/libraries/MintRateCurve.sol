@@ -35,7 +35,11 @@ library MintRateCurve {
         require(exponent <= MAX_EXPONENT, SupplyBeyondCurve(supply));
         // Cast safe: exponent ≤ 100e18 < type(int256).max, and expWad of a non-negative input is ≥ 1e18.
         uint256 growth = uint256(FixedPointMathLib.expWad(int256(exponent)));
-        return p.baseRate.mulWadUp(growth);
+        // expWad approximates and may land a hair (≈1e-20 relative) below e^x: lift it by 1e-18 relative
+        // plus one wei so the rate never undercuts the exact curve.
+        growth += growth / 1e18 + 1;
+        // Full-precision product: baseRate (≤ 1e24) × growth (≤ e^100 ≈ 2.7e61 wad) exceeds 2^256 before dividing.
+        return p.baseRate.fullMulDivUp(growth, 1e18);
     }
 
     /// @notice The stake that minting `amount` credits locks at rate `rate_`, rounded up.
