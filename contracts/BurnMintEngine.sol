@@ -41,7 +41,9 @@ contract BurnMintEngine is IBurnMintEngine, GuardianPausable, ReentrancyGuard {
     IPriceOracle private _oracle;
     address private _treasury;
     uint256 private _mintSpreadBps;
-    uint256 private _epochMintCap;
+    uint256 private _epochMintCap; // in force up to the epoch before `_nextCapEpoch`
+    uint256 private _nextEpochMintCap; // in force from `_nextCapEpoch` (0: no change scheduled)
+    uint256 private _nextCapEpoch;
     uint256 private _stakerShareBps;
     uint256 private _subsidyBudgetUsd;
 
@@ -94,7 +96,9 @@ contract BurnMintEngine is IBurnMintEngine, GuardianPausable, ReentrancyGuard {
         _treasury = treasury_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setMintSpreadBps(cfg.mintSpreadBps);
-        _setEpochMintCap(cfg.epochMintCap);
+        _checkEpochMintCap(cfg.epochMintCap);
+        _epochMintCap = cfg.epochMintCap;
+        emit ParameterUpdated("epochMintCap", 0, cfg.epochMintCap);
         _setStakerShareBps(cfg.stakerShareBps);
         _setSubsidyBudgetUsd(cfg.subsidyBudgetUsd);
     }
@@ -241,7 +245,15 @@ contract BurnMintEngine is IBurnMintEngine, GuardianPausable, ReentrancyGuard {
 
     /// @inheritdoc IBurnMintEngine
     function setEpochMintCap(uint256 cap) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setEpochMintCap(cap);
+        _checkEpochMintCap(cap);
+        // A running epoch keeps the cap it started with, so redemptions admitted under it (and the reserve
+        // kept for the previous epoch's emission) stay valid: mintedIn(e) ≤ the cap of e, always.
+        uint256 current = currentEpoch();
+        uint256 inForce = _capOf(current);
+        _epochMintCap = inForce;
+        _nextEpochMintCap = cap;
+        _nextCapEpoch = current + 1;
+        emit ParameterUpdated("epochMintCap", inForce, cap);
     }
 
     /// @inheritdoc IBurnMintEngine
@@ -276,7 +288,7 @@ contract BurnMintEngine is IBurnMintEngine, GuardianPausable, ReentrancyGuard {
         return
             Config({
                 mintSpreadBps: _mintSpreadBps,
-                epochMintCap: _epochMintCap,
+                epochMintCap: _capOf(currentEpoch()),
                 emissionPerEpoch: _EMISSION_PER_EPOCH,
                 halvingEpochs: _HALVING_EPOCHS,
                 stakerShareBps: _stakerShareBps,
@@ -388,7 +400,13 @@ contract BurnMintEngine is IBurnMintEngine, GuardianPausable, ReentrancyGuard {
         if (keepReserve && current > _GENESIS_EPOCH && !_ledgers[current - 1].distributed) {
             used += emissionFor(current - 1);
         }
-        return used >= _epochMintCap ? 0 : _epochMintCap - used;
+        uint256 cap = _capOf(current);
+        return used >= cap ? 0 : cap - used;
+    }
+
+    /// @dev The mint cap in force during `epoch` (a change takes effect from the epoch after it was made).
+    function _capOf(uint256 epoch) private view returns (uint256) {
+        return _nextCapEpoch != 0 && epoch >= _nextCapEpoch ? _nextEpochMintCap : _epochMintCap;
     }
 
     /// @dev `provider`'s pro-rata share of `epoch`'s provider pool, rounded down.
@@ -404,14 +422,12 @@ contract BurnMintEngine is IBurnMintEngine, GuardianPausable, ReentrancyGuard {
         _mintSpreadBps = bps;
     }
 
-    function _setEpochMintCap(uint256 cap) private {
+    function _checkEpochMintCap(uint256 cap) private view {
         uint256 maxSupply = _TOKEN.maxSupply();
         require(
             cap >= _EMISSION_PER_EPOCH && cap <= maxSupply,
             ParameterOutOfBounds("epochMintCap", cap, _EMISSION_PER_EPOCH, maxSupply)
         );
-        emit ParameterUpdated("epochMintCap", _epochMintCap, cap);
-        _epochMintCap = cap;
     }
 
     function _setStakerShareBps(uint256 bps) private {

@@ -108,7 +108,8 @@ interface IBurnMintEngine {
     /// @notice Burns `creditAmount` of the caller's credit and mints `creditAmount / price` tokens (rounded
     ///         down) to `recipient`, within the epoch's mint cap.
     /// @dev Reverts with {ZeroAmount}, {ZeroAddress}, {SlippageExceeded}, {EpochMintCapExceeded} (which
-    ///      carries the capacity left: retry smaller or next epoch), the oracle's error, or `EnforcedPause`.
+    ///      carries the capacity left: retry smaller or next epoch), the token's `MaxSupplyExceeded`, the
+    ///      oracle's error, or `EnforcedPause`.
     function redeem(
         uint256 creditAmount,
         uint256 minTokensOut,
@@ -141,7 +142,9 @@ interface IBurnMintEngine {
     /// @notice Sets the spread kept from credit purchases. Only DEFAULT_ADMIN_ROLE; bounds 0–500 bps.
     function setMintSpreadBps(uint256 bps) external;
 
-    /// @notice Sets the per-epoch mint cap. Only DEFAULT_ADMIN_ROLE; bounds: emissionPerEpoch to maxSupply.
+    /// @notice Sets the per-epoch mint cap from the next epoch on (the running epoch keeps its cap, so
+    ///         mintedIn(e) ≤ cap of e always; the guardian's pause is the instant brake).
+    ///         Only DEFAULT_ADMIN_ROLE; bounds: emissionPerEpoch to maxSupply.
     function setEpochMintCap(uint256 cap) external;
 
     /// @notice Sets the stakers' share of emissions. Only DEFAULT_ADMIN_ROLE; bounds 0–10 000 bps.
@@ -156,7 +159,7 @@ interface IBurnMintEngine {
     /// @notice Replaces the treasury that receives the spread. Only DEFAULT_ADMIN_ROLE.
     function setTreasury(address treasury) external;
 
-    /// @notice The current configuration.
+    /// @notice The current configuration (`epochMintCap`: the cap in force in the current epoch).
     function config() external view returns (Config memory);
 
     /// @notice The first epoch with emissions (the deployment's epoch).

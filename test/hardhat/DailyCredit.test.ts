@@ -75,34 +75,6 @@ async function goTo(day: bigint, second = NOON): Promise<void> {
   await time.increaseTo(day * DAY + second);
 }
 
-/**
- * Deploys a hostile stand-in for the vault (the real one never calls back): whatever DailyCredit calls
- * on it, it calls its caller back with `selector(1, type(uint256).max)` (the first `argsSize` bytes of that
- * calldata) and bubbles up a revert. Hand-assembled, as test doubles of protocol contracts have no place
- * in contracts/:
- *   mstore(0, shl(224, selector)) mstore(4, 1) mstore(0x24, not(0))
- *   if iszero(call(gas(), caller(), 0, 0, argsSize, 0, 0)) {
- *     returndatacopy(0, 0, returndatasize()) revert(0, returndatasize())
- *   }
- */
-async function deployReentrantVault(deployer: HardhatEthersSigner, selector: string, argsSize: number) {
-  const byte = (n: number) => n.toString(16).padStart(2, "0");
-  const runtime = [
-    "63" + selector.slice(2) + "60e01b600052", // mstore(0, shl(224, selector))
-    "6001600452", // mstore(4, 1)
-    "600019602452", // mstore(0x24, not(0))
-    "6000600060" + byte(argsSize) + "60006000335af1", // call(gas(), caller(), 0, 0, argsSize, 0, 0)
-    "603057", // success: jump to 0x30
-    "3d600060003e3d6000fd", // returndatacopy(0, 0, returndatasize()) revert(0, returndatasize())
-    "5b00", // 0x30: stop
-  ].join("");
-  const length = byte(runtime.length / 2);
-  const init = "60" + length + "600c600039" + "60" + length + "6000f3"; // codecopy(0, 12, len) return(0, len)
-  const tx = await deployer.sendTransaction({ data: "0x" + init + runtime });
-  const receipt = await tx.wait();
-  return receipt!.contractAddress!;
-}
-
 describe("DailyCredit", () => {
   describe("constructor", () => {
     async function deploy(vault: string, admin: string, creditPerDay: bigint, curve = CURVE) {
@@ -805,15 +777,16 @@ describe("DailyCredit", () => {
   describe("reentrancy guard", () => {
     it("rejects re-entry into mint or burn from a vault callback with ReentrancyGuardReentrantCall", async () => {
       const { admin, alice } = await loadFixture(deployCoreFixture);
-      const factory = await ethers.getContractFactory("DailyCredit");
-      const reentries: [string, number][] = [
-        [ethers.id("mint(uint256,uint256)").slice(0, 10), 0x44],
-        [ethers.id("burn(uint256)").slice(0, 10), 0x24],
-      ];
-      for (const [selector, argsSize] of reentries) {
-        const hostile = await deployReentrantVault(admin, selector, argsSize);
-        const credit = await factory.deploy("C", "C", hostile, admin.address, USD, CURVE);
-        // mint calls vault.lock last; the hostile vault re-enters from there
+      // A hostile vault (contracts/mocks/ReentrantCallback) calls DailyCredit back from vault.lock.
+      const hostile = await (await ethers.getContractFactory("ReentrantCallback")).deploy();
+      const credit = await (
+        await ethers.getContractFactory("DailyCredit")
+      ).deploy("C", "C", hostile, admin.address, USD, CURVE);
+      for (const payload of [
+        credit.interface.encodeFunctionData("mint", [1n, ethers.MaxUint256]),
+        credit.interface.encodeFunctionData("burn", [1n]),
+      ]) {
+        await hostile.arm(await credit.getAddress(), payload, "0x00000000");
         await expect(credit.connect(alice).mint(CREDIT, ethers.MaxUint256)).to.be.revertedWithCustomError(
           credit,
           "ReentrancyGuardReentrantCall",

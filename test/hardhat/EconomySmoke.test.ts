@@ -7,7 +7,7 @@ describe("economy smoke", () => {
     const { engine, computeCredit, alice, treasury } = await loadFixture(deployEconomyFixture);
     await engine.connect(alice).mintCredits(100n * WAD, 0n, alice.address);
     // 100 tokens × $2 = $200 gross; spread 25 bps = $0.50 to the treasury.
-    expect(await computeCredit.balanceOf(alice.address)).to.equal(19950n * WAD / 100n);
+    expect(await computeCredit.balanceOf(alice.address)).to.equal((19950n * WAD) / 100n);
     expect(await computeCredit.balanceOf(treasury.address)).to.equal(WAD / 2n);
   });
 });

@@ -68,6 +68,11 @@ export async function deployCoreFixture() {
  * tokens each and have approved both the vault and the engine.
  */
 export async function deployEconomyFixture() {
+  return deployEconomy();
+}
+
+/** {@link deployEconomyFixture} with CinderEconomy module parameters overridden (e.g. `epochMintCap`). */
+export async function deployEconomy(overrides: Record<string, bigint> = {}) {
   const [
     admin,
     treasury,
@@ -85,7 +90,7 @@ export async function deployEconomyFixture() {
   const deployed = await ignition.deploy(CinderEconomy, {
     parameters: {
       CinderCore: { admin: admin.address, treasury: treasury.address },
-      CinderEconomy: { admin: admin.address, treasury: treasury.address },
+      CinderEconomy: { admin: admin.address, treasury: treasury.address, ...overrides },
     },
   });
   const token = deployed.token as unknown as ProtocolToken;
