@@ -60,7 +60,10 @@ contract DailyCreditTest is CoreFixture {
         vm.assertLt((locked - 1) * 1e18, amount * rate, "rounded up by less than one wei");
         vm.assertEq(locked, Math.mulDiv(amount, rate, 1e18, Math.Rounding.Ceil), "ceil(amount x rate / 1e18)");
         vm.assertApproxEqRel(
-            rate, ReferenceCurve.rate(base, power, target, supplyAfter), 1e9, "rate at the supply after the mint"
+            rate,
+            ReferenceCurve.rate(base, power, target, supplyAfter),
+            1e9,
+            "rate at the supply after the mint"
         );
         vm.assertEq(vault.lockedBy(alice, address(credit)), locked, "vault lock");
         vm.assertEq(vault.lockedOf(alice), locked, "locked of");
@@ -108,14 +111,16 @@ contract DailyCreditTest is CoreFixture {
         amount = bound(amount, 1, 20_000e18);
         vm.prank(alice);
         credit.mint(amount, type(uint256).max);
-        uint256 budget = amount * CREDIT_PER_DAY / 1e18;
+        uint256 budget = (amount * CREDIT_PER_DAY) / 1e18;
         vm.assertEq(credit.dailyAllowance(alice), budget, "minted today spends today");
 
         first = bound(first, 1, budget);
         credit.spend(alice, first);
         uint256 left = budget - first;
         vm.assertEq(credit.dailyAllowance(alice), left, "allowance left");
-        vm.expectRevert(abi.encodeWithSelector(IDailyCredit.InsufficientDailyAllowance.selector, alice, left, left + 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IDailyCredit.InsufficientDailyAllowance.selector, alice, left, left + 1)
+        );
         credit.spend(alice, left + 1);
 
         vm.warp((block.timestamp / 1 days + 1) * 1 days + bound(wait, 0, 5 days)); // a later UTC day
@@ -125,9 +130,11 @@ contract DailyCreditTest is CoreFixture {
 
     /// @notice Credits received by transfer spend from the next UTC day; credits sent away stop at once,
     ///         so the same credit cannot be spent twice on one day.
-    function testFuzz_transferredCreditsSpendOnlyFromTheNextDay(uint256 amount, uint256 sent, uint256 spentFirst)
-        public
-    {
+    function testFuzz_transferredCreditsSpendOnlyFromTheNextDay(
+        uint256 amount,
+        uint256 sent,
+        uint256 spentFirst
+    ) public {
         amount = bound(amount, 2, 20_000e18);
         sent = bound(sent, 1, amount);
         vm.prank(alice);
@@ -159,7 +166,7 @@ contract DailyCreditTest is CoreFixture {
 
         // Day 1: Alice spends them, then sends them to Bob, who burns and re-mints.
         vm.warp((block.timestamp / 1 days + 1) * 1 days);
-        credit.spend(alice, amount * CREDIT_PER_DAY / 1e18);
+        credit.spend(alice, (amount * CREDIT_PER_DAY) / 1e18);
         vm.prank(alice);
         credit.transfer(bob, amount);
         vm.startPrank(bob);
@@ -172,6 +179,6 @@ contract DailyCreditTest is CoreFixture {
         vm.assertEq(credit.dailyAllowance(alice), 0, "alice has nothing left");
 
         vm.warp(block.timestamp + 1 days);
-        vm.assertEq(credit.dailyAllowance(bob), amount * CREDIT_PER_DAY / 1e18, "they spend again tomorrow");
+        vm.assertEq(credit.dailyAllowance(bob), (amount * CREDIT_PER_DAY) / 1e18, "they spend again tomorrow");
     }
 }

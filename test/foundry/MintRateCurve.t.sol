@@ -8,7 +8,12 @@ import {MintRateCurve} from "../../contracts/libraries/MintRateCurve.sol";
 
 /// @notice Exposes the MintRateCurve library through external calls, so reverts can be expected.
 contract MintRateCurveHarness {
-    function rate(uint256 baseRate, uint256 power, uint256 targetSupply, uint256 supply) external pure returns (uint256) {
+    function rate(
+        uint256 baseRate,
+        uint256 power,
+        uint256 targetSupply,
+        uint256 supply
+    ) external pure returns (uint256) {
         return MintRateCurve.rate(MintRateCurve.Params(baseRate, power, targetSupply), supply);
     }
 
@@ -49,7 +54,10 @@ contract MintRateCurveTest is Test {
         uint256 r = curve.rate(VENICE_BASE, VENICE_POWER, VENICE_TARGET, 10_000e18);
         vm.assertApproxEqAbs(r, 93.34e18, 0.005e18, "Venice: 93.34 at S = 10 000");
         vm.assertApproxEqRel(
-            r, ReferenceCurve.rate(VENICE_BASE, VENICE_POWER, VENICE_TARGET, 10_000e18), REL_1E_9, "reference"
+            r,
+            ReferenceCurve.rate(VENICE_BASE, VENICE_POWER, VENICE_TARGET, 10_000e18),
+            REL_1E_9,
+            "reference"
         );
     }
 
@@ -74,16 +82,23 @@ contract MintRateCurveTest is Test {
     // ------------------------------------------------------------------ fuzz
 
     /// @notice rate is monotone non-decreasing in the supply, over the whole parameter space.
-    function testFuzz_isMonotoneInSupply(uint256 base, uint256 power, uint256 target, uint256 s1, uint256 s2)
-        public
-        view
-    {
+    function testFuzz_isMonotoneInSupply(
+        uint256 base,
+        uint256 power,
+        uint256 target,
+        uint256 s1,
+        uint256 s2
+    ) public view {
         (base, power, target) = _params(base, power, target);
         uint256 sMax = _maxSupply(power, target, 80e18);
         s1 = bound(s1, 0, sMax);
         s2 = bound(s2, 0, sMax);
         if (s1 > s2) (s1, s2) = (s2, s1);
-        vm.assertLe(curve.rate(base, power, target, s1), curve.rate(base, power, target, s2), "rate(s1) <= rate(s2)");
+        vm.assertLe(
+            curve.rate(base, power, target, s1),
+            curve.rate(base, power, target, s2),
+            "rate(s1) <= rate(s2)"
+        );
     }
 
     /// @notice Same, for neighbouring supplies (1 wei to 1e6 wei apart), where rounding could bite.
@@ -107,17 +122,20 @@ contract MintRateCurveTest is Test {
         k = bound(k, 0, 144); // exponents up to ~100 (the curve's cap)
         offset = bound(offset, 0, 20_000);
         // (k + ½) · ln 2, wad
-        int256 edge = int256((2 * k + 1) * 693147180559945309417232121458176568 / 2e18);
+        int256 edge = int256(((2 * k + 1) * 693147180559945309417232121458176568) / 2e18);
         int256 x = edge - 10_000 + int256(offset);
         vm.assertLe(uint256(curve.expWad(x)), uint256(curve.expWad(x + 1)), "expWad(x) <= expWad(x + 1)");
     }
 
     /// @notice rate matches the independent reference within 1e-9 relative, rounding up. Base ≥ 1e12 wei so the final
     ///         round-up (1 wei) stays below 1e-12 relative; exponent ≤ 80 so base · e^y fits a uint256.
-    function testFuzz_matchesIndependentReference(uint256 base, uint256 power, uint256 target, uint256 supply, uint8 shift)
-        public
-        view
-    {
+    function testFuzz_matchesIndependentReference(
+        uint256 base,
+        uint256 power,
+        uint256 target,
+        uint256 supply,
+        uint8 shift
+    ) public view {
         (base, power, target) = _params(base, power, target);
         base = bound(base, 1e12, MAX_BASE);
         uint256 sMax = _maxSupply(power, target, 80e18);
@@ -127,10 +145,12 @@ contract MintRateCurveTest is Test {
     }
 
     /// @notice Same up to the curve's exponent cap of 100 (base ≤ 1e15 keeps base · e^100 representable).
-    function testFuzz_matchesIndependentReferenceUpToTheExponentCap(uint256 base, uint256 power, uint256 target, uint256 supply)
-        public
-        view
-    {
+    function testFuzz_matchesIndependentReferenceUpToTheExponentCap(
+        uint256 base,
+        uint256 power,
+        uint256 target,
+        uint256 supply
+    ) public view {
         (, power, target) = _params(0, power, target);
         base = bound(base, 1e12, 1e15);
         power = bound(power, 1e16, MAX_POWER);
@@ -203,7 +223,11 @@ contract MintRateCurveTest is Test {
         return ReferenceCurve.rate(VENICE_BASE / 1e6, VENICE_POWER, VENICE_TARGET, supply) * 1e6;
     }
 
-    function _params(uint256 base, uint256 power, uint256 target) internal pure returns (uint256, uint256, uint256) {
+    function _params(
+        uint256 base,
+        uint256 power,
+        uint256 target
+    ) internal pure returns (uint256, uint256, uint256) {
         return (bound(base, 1, MAX_BASE), bound(power, 0, MAX_POWER), bound(target, MIN_TARGET, MAX_TARGET));
     }
 
@@ -215,6 +239,6 @@ contract MintRateCurveTest is Test {
             uint256 xExp = ReferenceCurve.cbrtFloor((maxExponent * 1e54) / power);
             if (xExp < x) x = xExp;
         }
-        return (x * target / 1e18) * 999 / 1000;
+        return (((x * target) / 1e18) * 999) / 1000;
     }
 }

@@ -148,7 +148,7 @@ contract StakingVaultTest is CoreFixture {
                 uint256 free = vault.stakeOf(who) - vault.lockedOf(who);
                 if (free != 0) vault.requestUnstake(bound(amount, 1, free));
             } else if (action == 2) {
-                (uint256 cooling,) = vault.coolingOf(who);
+                (uint256 cooling, ) = vault.coolingOf(who);
                 if (cooling != 0) vault.cancelUnstake();
             } else if (action == 3) {
                 (uint256 cooling, uint256 unlockTime) = vault.coolingOf(who);
@@ -176,9 +176,12 @@ contract StakingVaultTest is CoreFixture {
 
     /// @notice requestUnstake followed by cancelUnstake in the same block changes nothing: not the stake,
     ///         the books, or the rewards (Alice ends within 1 wei of Bob, who staked the same and did nothing).
-    function testFuzz_requestThenCancelUnstakeIsNeutral(uint256 amount, uint256 part, uint256 reward, uint256 at)
-        public
-    {
+    function testFuzz_requestThenCancelUnstakeIsNeutral(
+        uint256 amount,
+        uint256 part,
+        uint256 reward,
+        uint256 at
+    ) public {
         amount = bound(amount, 1, GRANT);
         part = bound(part, 1, amount);
         reward = bound(reward, 1, 1_000_000_000e18);
@@ -212,9 +215,13 @@ contract StakingVaultTest is CoreFixture {
 
     /// @notice withdraw reverts with CooldownNotElapsed at any time before the unlock time, and pays the
     ///         whole cooling amount from then on.
-    function testFuzz_withdrawOnlyAfterTheCooldown(uint256 amount, uint256 part, uint256 cooldown, uint256 early, uint256 late)
-        public
-    {
+    function testFuzz_withdrawOnlyAfterTheCooldown(
+        uint256 amount,
+        uint256 part,
+        uint256 cooldown,
+        uint256 early,
+        uint256 late
+    ) public {
         amount = bound(amount, 1, GRANT);
         part = bound(part, 1, amount);
         cooldown = bound(cooldown, 1, 30 days);
@@ -240,7 +247,7 @@ contract StakingVaultTest is CoreFixture {
         vm.prank(alice);
         vm.assertEq(vault.withdraw(), part, "withdrawn");
         vm.assertEq(token.balanceOf(alice), before + part, "paid out");
-        (cooling,) = vault.coolingOf(alice);
+        (cooling, ) = vault.coolingOf(alice);
         vm.assertEq(cooling, 0, "nothing left cooling");
         vm.assertEq(vault.stakeOf(alice), amount - part, "rest still staked");
     }
@@ -301,7 +308,9 @@ contract StakingVaultTest is CoreFixture {
 
         uint256 free = amount - locked;
         ask = bound(ask, free + 1, amount + 1);
-        vm.expectRevert(abi.encodeWithSelector(IStakingVault.InsufficientUnlockedStake.selector, alice, free, ask));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStakingVault.InsufficientUnlockedStake.selector, alice, free, ask)
+        );
         vm.prank(alice);
         vault.requestUnstake(ask);
 

@@ -38,7 +38,7 @@ contract StakingCoreInvariantTest is CoreFixture {
         // A live starting state, built through the handler so its ghosts see it: everyone stakes 60 %,
         // the two largest holders mint credit, the two smallest are cooling down, a reward stream runs.
         for (uint256 i; i < actors.length; ++i) {
-            handler.stake(i, grants[i] * 6 / 10);
+            handler.stake(i, (grants[i] * 6) / 10);
         }
         handler.mintCredit(0, 5_000e18);
         handler.mintCredit(1, 2_000e18);
@@ -72,15 +72,23 @@ contract StakingCoreInvariantTest is CoreFixture {
         uint256 earned;
         for (uint256 i; i < actors.length; ++i) {
             staked += vault.stakeOf(actors[i]);
-            (uint256 c,) = vault.coolingOf(actors[i]);
+            (uint256 c, ) = vault.coolingOf(actors[i]);
             cooling += c;
             earned += vault.earned(actors[i]);
         }
         uint256 reserve = vault.rewardReserve();
         vm.assertEq(staked, vault.totalStaked(), "sum stakeOf = totalStaked");
         vm.assertEq(cooling, vault.totalCooling(), "sum cooling = totalCooling");
-        vm.assertEq(staked + cooling + reserve, token.balanceOf(address(vault)), "stakes + reserve = vault balance");
-        vm.assertEq(staked + cooling, handler.ghostStaked() - handler.ghostWithdrawn(), "stakes = staked - withdrawn");
+        vm.assertEq(
+            staked + cooling + reserve,
+            token.balanceOf(address(vault)),
+            "stakes + reserve = vault balance"
+        );
+        vm.assertEq(
+            staked + cooling,
+            handler.ghostStaked() - handler.ghostWithdrawn(),
+            "stakes = staked - withdrawn"
+        );
         vm.assertEq(reserve, handler.ghostNotified() - handler.ghostClaimed(), "reserve = notified - claimed");
         vm.assertLe(earned, reserve, "sum earned <= reserve");
     }
@@ -91,7 +99,11 @@ contract StakingCoreInvariantTest is CoreFixture {
         for (uint256 i; i < actors.length; ++i) {
             address a = actors[i];
             vm.assertLe(vault.lockedOf(a), vault.stakeOf(a), "lockedOf <= stakeOf");
-            vm.assertEq(vault.lockedBy(a, address(credit)), credit.positionOf(a).stakeLocked, "lockedBy = position stake");
+            vm.assertEq(
+                vault.lockedBy(a, address(credit)),
+                credit.positionOf(a).stakeLocked,
+                "lockedBy = position stake"
+            );
             vm.assertEq(vault.lockedOf(a), vault.lockedBy(a, address(credit)), "DailyCredit is the only locker");
         }
     }
@@ -110,7 +122,11 @@ contract StakingCoreInvariantTest is CoreFixture {
         }
         uint256 today = block.timestamp / 1 days;
         for (uint256 i; i < actors.length; ++i) {
-            vm.assertEq(credit.spentToday(actors[i]), handler.ghostSpentBy(today, actors[i]), "spentToday = ghost");
+            vm.assertEq(
+                credit.spentToday(actors[i]),
+                handler.ghostSpentBy(today, actors[i]),
+                "spentToday = ghost"
+            );
         }
     }
 
@@ -118,7 +134,9 @@ contract StakingCoreInvariantTest is CoreFixture {
     function invariant_tokenSupplyWithinMax() public view {
         uint256 supply = token.totalSupply();
         vm.assertEq(
-            supply, INITIAL_SUPPLY + handler.ghostTokenMinted() - handler.ghostTokenBurned(), "initial + minted - burned"
+            supply,
+            INITIAL_SUPPLY + handler.ghostTokenMinted() - handler.ghostTokenBurned(),
+            "initial + minted - burned"
         );
         vm.assertLe(supply, token.maxSupply(), "supply <= maxSupply");
     }

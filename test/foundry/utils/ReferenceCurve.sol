@@ -61,7 +61,8 @@ library ReferenceCurve {
         uint256 hi = 1 << 86; // (2^86)^3 = 2^258 > any uint256
         while (lo < hi) {
             uint256 mid = (lo + hi + 1) / 2;
-            if (mid * mid <= n / mid) lo = mid; // mid^3 ≤ n without overflow (floor division keeps it exact)
+            if (mid * mid <= n / mid)
+                lo = mid; // mid^3 ≤ n without overflow (floor division keeps it exact)
             else hi = mid - 1;
         }
         return lo;

@@ -34,7 +34,10 @@ interface Vm {
     function assertGe(uint256 left, uint256 right, string calldata error) external pure;
     function assertGt(uint256 left, uint256 right, string calldata error) external pure;
     function assertApproxEqAbs(uint256 left, uint256 right, uint256 maxDelta, string calldata error) external pure;
-    function assertApproxEqRel(uint256 left, uint256 right, uint256 maxPercentDelta, string calldata error)
-        external
-        pure;
+    function assertApproxEqRel(
+        uint256 left,
+        uint256 right,
+        uint256 maxPercentDelta,
+        string calldata error
+    ) external pure;
 }

@@ -105,7 +105,11 @@ contract StakingCoreHandler is TestBase {
             try vault.requestUnstake(free + 1) {
                 _violation("requestUnstake took locked stake");
             } catch (bytes memory reason) {
-                _expectSelector(reason, IStakingVault.InsufficientUnlockedStake.selector, "requestUnstake over the lock");
+                _expectSelector(
+                    reason,
+                    IStakingVault.InsufficientUnlockedStake.selector,
+                    "requestUnstake over the lock"
+                );
             }
         }
         amount = bound(amount, 1, free);
@@ -204,12 +208,12 @@ contract StakingCoreHandler is TestBase {
         address a = _pick(actorSeed, _hasFreeStake);
         if (a == address(0)) return;
         uint256 free = vault.stakeOf(a) - vault.lockedOf(a);
-        uint256 most = free * 1e18 / credit.mintRate(credit.totalSupply());
+        uint256 most = (free * 1e18) / credit.mintRate(credit.totalSupply());
         if (most == 0) return;
         amount = bound(amount, 1, most);
         uint256 quote = credit.quoteMint(amount);
         for (uint256 i; quote > free && i < 8; ++i) {
-            amount = amount * free / quote;
+            amount = (amount * free) / quote;
             if (amount == 0) return;
             quote = credit.quoteMint(amount);
         }
@@ -244,7 +248,8 @@ contract StakingCoreHandler is TestBase {
         uint256 lockedBefore = vault.lockedBy(a, address(credit));
         vm.prank(a);
         uint256 unlocked = credit.burn(amount);
-        if (vault.lockedBy(a, address(credit)) != lockedBefore - unlocked) _violation("burn unlocked other than reported");
+        if (vault.lockedBy(a, address(credit)) != lockedBefore - unlocked)
+            _violation("burn unlocked other than reported");
         if (amount == p.credits && unlocked != p.stakeLocked) _violation("closing burn left stake locked");
         ghostCreditBurned += amount;
         ++done["burnCredit"];
@@ -349,7 +354,7 @@ contract StakingCoreHandler is TestBase {
     function _pick(uint256 seed, function(address) view returns (bool) able) internal view returns (address) {
         uint256 n = _actors.length;
         for (uint256 i; i < n; ++i) {
-            address a = _actors[(seed % n + i) % n];
+            address a = _actors[((seed % n) + i) % n];
             if (able(a)) return a;
         }
         return address(0);
@@ -364,7 +369,7 @@ contract StakingCoreHandler is TestBase {
     }
 
     function _isCooling(address a) internal view returns (bool) {
-        (uint256 cooling,) = vault.coolingOf(a);
+        (uint256 cooling, ) = vault.coolingOf(a);
         return cooling != 0;
     }
 
