@@ -150,7 +150,9 @@ interface IBurnMintEngine {
     /// @notice Sets the stakers' share of emissions. Only DEFAULT_ADMIN_ROLE; bounds 0–10 000 bps.
     function setStakerShareBps(uint256 bps) external;
 
-    /// @notice Sets the per-epoch subsidy budget. Only DEFAULT_ADMIN_ROLE; bounds $0–$1e9.
+    /// @notice Sets the per-epoch subsidy budget, at once: lowering it below what the running epoch already
+    ///         minted stops further subsidy this epoch (nothing minted is undone). Only DEFAULT_ADMIN_ROLE;
+    ///         bounds $0–$1e9.
     function setSubsidyBudgetUsd(uint256 usd) external;
 
     /// @notice Replaces the price oracle. Only DEFAULT_ADMIN_ROLE; must answer a price now.
