@@ -13,6 +13,8 @@ export const ROLES = {
   PROTOCOL: id("PROTOCOL_ROLE"),
   COORDINATOR: id("COORDINATOR_ROLE"),
   REPORTER: id("REPORTER_ROLE"),
+  SLASHER: id("SLASHER_ROLE"),
+  REDEEMER: id("REDEEMER_ROLE"),
 } as const;
 
 /**
