@@ -16,9 +16,10 @@ import {ISlashingWindow} from "./interfaces/ISlashingWindow.sol";
 /// @notice Provider bonds, offers and exits. Bonds are protocol tokens held here; the settlement modules lock
 ///         part of a bond per job, slash it for faults (to a recipient or burned) and jail providers.
 /// @dev Exit safety: `withdrawBond` needs both the unbonding period (≥ the coordinator's slashable window,
-///      checked when set and again at exit) and zero locked collateral (every accepted job settled), so a
-///      provider cannot leave while any of its results can still be challenged. Slashes never exceed the bond
-///      and reach Active and Exiting providers alike.
+///      checked when set and again at exit) and no open job (every `lockCollateral` matched by a
+///      `releaseCollateral`), so a provider cannot leave while any of its results can still be challenged.
+///      Open jobs are counted, not inferred from locked collateral, which a slash may cut below what the jobs
+///      were given. Slashes never exceed the bond and reach Active and Exiting providers alike.
 contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -139,7 +140,8 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
             block.timestamp >= p.unbondingEnds,
             UnbondingNotElapsed(msg.sender, p.unbondingEnds, block.timestamp)
         );
-        require(p.locked == 0, CollateralStillLocked(msg.sender, p.locked));
+        // Open jobs, not locked collateral: a slash may cut `locked` below what open jobs were given.
+        require(p.openJobs == 0, JobsStillOpen(msg.sender, p.openJobs));
 
         amount = p.bond;
         bytes32[] storage offered = _offered[msg.sender];
@@ -163,6 +165,7 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
         uint256 free = p.bond - p.locked;
         require(amount <= free, InsufficientFreeBond(provider, free, amount));
         p.locked += amount;
+        p.openJobs += 1;
         emit CollateralLocked(provider, amount, p.locked);
     }
 
@@ -172,6 +175,8 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
         uint256 amount
     ) external onlyRole(COORDINATOR_ROLE) returns (uint256 released) {
         ProviderRecord storage p = _providers[provider];
+        require(p.openJobs != 0, NoOpenJobs(provider));
+        p.openJobs -= 1;
         // A slash may already have cut the locked amount down to the remaining bond.
         released = Math.min(amount, p.locked);
         p.locked -= released;

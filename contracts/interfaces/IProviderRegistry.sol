@@ -24,6 +24,7 @@ interface IProviderRegistry {
         uint64 registeredAt;
         uint64 unbondingEnds; // set by requestExit
         uint64 jailedUntil;
+        uint32 openJobs; // accepted jobs whose collateral is not yet released
         uint256 bond; // protocol tokens held, locked part included
         uint256 locked; // collateral locked for accepted jobs, ≤ bond
         string metadataURI;
@@ -45,8 +46,10 @@ interface IProviderRegistry {
     error ModelNotActive(bytes32 modelId);
     /// @notice Thrown by `withdrawBond` before the unbonding period ends.
     error UnbondingNotElapsed(address provider, uint256 unbondingEnds, uint256 currentTime);
-    /// @notice Thrown by `withdrawBond` while collateral is still locked for jobs.
-    error CollateralStillLocked(address provider, uint256 locked);
+    /// @notice Thrown by `withdrawBond` while any accepted job is not yet settled (its collateral not released).
+    error JobsStillOpen(address provider, uint256 openJobs);
+    /// @notice Thrown by `releaseCollateral` for a provider with no open job.
+    error NoOpenJobs(address provider);
     /// @notice Thrown when locking more than the provider's free bond.
     error InsufficientFreeBond(address provider, uint256 free, uint256 needed);
     /// @notice Thrown when a governance parameter is set outside its bounds.
@@ -112,17 +115,19 @@ interface IProviderRegistry {
     function requestExit() external;
 
     /// @notice Pays an exited provider its remaining bond and clears its record.
-    /// @dev Reverts with {InvalidStatus}, {UnbondingNotElapsed} or {CollateralStillLocked}. Never paused.
+    /// @dev Reverts with {InvalidStatus}, {UnbondingNotElapsed} or {JobsStillOpen}. Never paused.
     function withdrawBond() external returns (uint256 amount);
 
-    /// @notice Locks `amount` of `provider`'s free bond as collateral for a job.
+    /// @notice Locks `amount` of `provider`'s free bond as collateral for one job, opening it: the provider cannot
+    ///         withdraw its bond until every opened job is released.
     /// @dev Only COORDINATOR_ROLE. Reverts with {ZeroAmount}, {InvalidStatus} (not Active) or
     ///      {InsufficientFreeBond}.
     function lockCollateral(address provider, uint256 amount) external;
 
-    /// @notice Releases up to `amount` of `provider`'s locked collateral (less when a slash already reduced
-    ///         it). Returns what was released.
-    /// @dev Only COORDINATOR_ROLE.
+    /// @notice Closes one of `provider`'s open jobs, releasing up to `amount` of locked collateral (less when a
+    ///         slash already reduced it). Call exactly once per `lockCollateral`, when the job can no longer
+    ///         lead to a slash. Returns what was released.
+    /// @dev Only COORDINATOR_ROLE. Reverts with {NoOpenJobs}.
     function releaseCollateral(address provider, uint256 amount) external returns (uint256 released);
 
     /// @notice Takes up to `amount` of `provider`'s bond (never more than the bond; locked and unbonding

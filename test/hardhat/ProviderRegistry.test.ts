@@ -740,22 +740,49 @@ describe("ProviderRegistry", () => {
         .withArgs(alice.address, NONE);
     });
 
-    it("refuses with CollateralStillLocked while any collateral is locked, however long unbonding has elapsed", async () => {
+    it("refuses with JobsStillOpen while any accepted job is unsettled, however long unbonding has elapsed", async () => {
       const { registry, coordinator, alice } = await loadFixture(registeredFixture);
-      await registry.connect(coordinator).lockCollateral(alice.address, 300n * WAD);
+      await registry.connect(coordinator).lockCollateral(alice.address, 299n * WAD); // job 1
+      await registry.connect(coordinator).lockCollateral(alice.address, 1n * WAD); // job 2
       await registry.connect(alice).requestExit();
       await time.increase(10n * UNBONDING);
       await expect(registry.connect(alice).withdrawBond())
-        .to.be.revertedWithCustomError(registry, "CollateralStillLocked")
-        .withArgs(alice.address, 300n * WAD);
+        .to.be.revertedWithCustomError(registry, "JobsStillOpen")
+        .withArgs(alice.address, 2n);
       await registry.connect(coordinator).releaseCollateral(alice.address, 299n * WAD);
       await expect(registry.connect(alice).withdrawBond())
-        .to.be.revertedWithCustomError(registry, "CollateralStillLocked")
-        .withArgs(alice.address, 1n * WAD);
+        .to.be.revertedWithCustomError(registry, "JobsStillOpen")
+        .withArgs(alice.address, 1n);
       await registry.connect(coordinator).releaseCollateral(alice.address, 1n * WAD);
       await expect(registry.connect(alice).withdrawBond())
         .to.emit(registry, "BondWithdrawn")
         .withArgs(alice.address, BOND);
+    });
+
+    it("keeps the bond in while a job is open even after a slash cut the locked collateral to zero", async () => {
+      const { registry, coordinator, slasher, alice, recipient } = await loadFixture(registeredFixture);
+      await registry.connect(coordinator).lockCollateral(alice.address, 2_000n * WAD); // job B
+      await registry.connect(coordinator).lockCollateral(alice.address, 3_000n * WAD); // job A
+      await registry.connect(slasher).slash(alice.address, 2_500n * WAD, recipient.address); // fault on B
+      await registry.connect(alice).requestExit();
+      await time.increase(UNBONDING);
+      // settling A releases all that is left locked, but B is still open
+      await registry.connect(coordinator).releaseCollateral(alice.address, 3_000n * WAD);
+      expect((await registry.getProvider(alice.address)).locked).to.equal(0n);
+      await expect(registry.connect(alice).withdrawBond())
+        .to.be.revertedWithCustomError(registry, "JobsStillOpen")
+        .withArgs(alice.address, 1n);
+      await registry.connect(coordinator).releaseCollateral(alice.address, 2_000n * WAD);
+      await expect(registry.connect(alice).withdrawBond())
+        .to.emit(registry, "BondWithdrawn")
+        .withArgs(alice.address, 2_500n * WAD);
+    });
+
+    it("refuses a release for a provider with no open job with NoOpenJobs", async () => {
+      const { registry, coordinator, alice } = await loadFixture(registeredFixture);
+      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 1n))
+        .to.be.revertedWithCustomError(registry, "NoOpenJobs")
+        .withArgs(alice.address);
     });
 
     it("pays nothing but still clears the record when the whole bond was slashed", async () => {
@@ -866,17 +893,17 @@ describe("ProviderRegistry", () => {
       expect(await registry.freeBond(alice.address)).to.equal(2_000n * WAD);
     });
 
-    it("releases collateral of an Exiting provider, and releases 0 for an unknown provider", async () => {
+    it("releases collateral of an Exiting provider, and refuses a release for an unknown provider", async () => {
       const { registry, coordinator, alice, bob } = await loadFixture(registeredFixture);
       await registry.connect(coordinator).lockCollateral(alice.address, 100n * WAD);
       await registry.connect(alice).requestExit();
       await expect(registry.connect(coordinator).releaseCollateral(alice.address, 100n * WAD))
         .to.emit(registry, "CollateralReleased")
         .withArgs(alice.address, 100n * WAD, 0n);
-      expect(await registry.connect(coordinator).releaseCollateral.staticCall(bob.address, 1n)).to.equal(0n);
+      expect((await registry.getProvider(alice.address)).openJobs).to.equal(0n);
       await expect(registry.connect(coordinator).releaseCollateral(bob.address, 1n))
-        .to.emit(registry, "CollateralReleased")
-        .withArgs(bob.address, 0n, 0n);
+        .to.be.revertedWithCustomError(registry, "NoOpenJobs")
+        .withArgs(bob.address);
     });
 
     it("can be called only by COORDINATOR_ROLE", async () => {
@@ -1309,8 +1336,8 @@ describe("ProviderRegistry", () => {
       // The unbonding period passes, but the job is not settled: the bond stays.
       await time.setNextBlockTimestamp(t + UNBONDING);
       await expect(registry.connect(alice).withdrawBond())
-        .to.be.revertedWithCustomError(registry, "CollateralStillLocked")
-        .withArgs(alice.address, 4_000n * WAD);
+        .to.be.revertedWithCustomError(registry, "JobsStillOpen")
+        .withArgs(alice.address, 1n);
 
       // The result is challenged and found faulty: 3,000 slashed, locked cut to the 2,000 left.
       await expect(registry.connect(slasher).slash(alice.address, 3_000n * WAD, recipient.address))
@@ -1318,8 +1345,8 @@ describe("ProviderRegistry", () => {
         .withArgs(alice.address, recipient.address, 3_000n * WAD, 2_000n * WAD);
       expect((await registry.getProvider(alice.address)).locked).to.equal(2_000n * WAD);
       await expect(registry.connect(alice).withdrawBond())
-        .to.be.revertedWithCustomError(registry, "CollateralStillLocked")
-        .withArgs(alice.address, 2_000n * WAD);
+        .to.be.revertedWithCustomError(registry, "JobsStillOpen")
+        .withArgs(alice.address, 1n);
 
       // The coordinator settles the job and releases what is left of its collateral.
       await registry.connect(coordinator).releaseCollateral(alice.address, 4_000n * WAD);
