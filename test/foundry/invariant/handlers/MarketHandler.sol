@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC1155Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {TestBase} from "../../utils/Test.sol";
+import {HandlerStats} from "../../utils/HandlerStats.sol";
 import {console} from "../../utils/console.sol";
 import {VoucherMarket} from "../../../../contracts/VoucherMarket.sol";
 import {BurnMintEngine} from "../../../../contracts/BurnMintEngine.sol";
@@ -14,59 +14,6 @@ import {MockStablecoin} from "../../../../contracts/mocks/MockStablecoin.sol";
 import {IVoucherMarket} from "../../../../contracts/interfaces/IVoucherMarket.sol";
 import {IProviderRegistry} from "../../../../contracts/interfaces/IProviderRegistry.sol";
 import {ISlashingWindow} from "../../../../contracts/interfaces/ISlashingWindow.sol";
-
-/// @notice Call statistics and single-call violations, shared by the market handlers (house style of
-///         StakingCoreHandler: `calls` per action, `done` when it changed state, violations asserted zero).
-abstract contract HandlerStats is TestBase {
-    uint256 public violations;
-    string public lastViolation;
-
-    string[] internal _actionNames;
-    mapping(string action => uint256) public calls;
-    mapping(string action => uint256) public done;
-
-    modifier action(string memory name) {
-        if (calls[name] == 0) _actionNames.push(name);
-        ++calls[name];
-        _;
-    }
-
-    /// @dev With MARKET_HANDLER_NOOP_REVERTS=1 in the environment, a call that finds nothing to do reverts,
-    ///      so forge's metrics table (show-metrics) counts no-ops in its "Reverts" column. Off by default.
-    bool internal immutable _NOOP_REVERTS = vm.envOr("MARKET_HANDLER_NOOP_REVERTS", uint256(0)) != 0;
-
-    error NoOp();
-
-    function _skip() internal view {
-        if (_NOOP_REVERTS) revert NoOp();
-    }
-
-    function _done(string memory name) internal {
-        if (calls[name] == 0 && done[name] == 0) _actionNames.push(name);
-        ++done[name];
-    }
-
-    function _logStats() internal view {
-        for (uint256 i; i < _actionNames.length; ++i) {
-            string memory n = _actionNames[i];
-            if (calls[n] != 0) console.log(string.concat(n, " calls"), calls[n]);
-            console.log(string.concat(n, " done"), done[n]);
-        }
-    }
-
-    function _expectSelector(bytes memory reason, bytes4 expected, string memory what) internal {
-        if (reason.length < 4 || bytes4(reason) != expected) _violation(string.concat(what, ": wrong revert"));
-    }
-
-    function _violation(string memory what) internal {
-        ++violations;
-        lastViolation = what;
-    }
-
-    function _min(uint256 x, uint256 y) internal pure returns (uint256) {
-        return x < y ? x : y;
-    }
-}
 
 /// @title VoucherMarketHandler
 /// @notice Drives VoucherMarket for the invariant test (DESIGN.md invariant 5). Actors buy vouchers of a few

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {TestBase} from "../../utils/Test.sol";
+import {HandlerStats} from "../../utils/HandlerStats.sol";
 import {console} from "../../utils/console.sol";
 import {ProtocolToken} from "../../../../contracts/ProtocolToken.sol";
 import {StakingVault} from "../../../../contracts/StakingVault.sol";
@@ -21,7 +21,7 @@ import {IDailyCredit} from "../../../../contracts/interfaces/IDailyCredit.sol";
 ///      the slippage limit or past `maxSupply` revert) are checked here and recorded as violations, which
 ///      the invariant test asserts to be zero: a revert inside a handler is not a failure with
 ///      fail_on_revert = false. Ghost totals follow every value that moves.
-contract StakingCoreHandler is TestBase {
+contract StakingCoreHandler is HandlerStats {
     ProtocolToken public immutable token;
     StakingVault public immutable vault;
     DailyCredit public immutable credit;
@@ -52,15 +52,9 @@ contract StakingCoreHandler is TestBase {
     mapping(uint256 day => DayBook) internal _books;
     mapping(uint256 day => mapping(address account => uint256)) public ghostSpentBy;
 
-    uint256 public violations;
-    string public lastViolation;
-
     // ---------------------------------------------------------------- call statistics
 
     uint256 internal immutable _START;
-    string[] internal _actionNames;
-    mapping(string action => uint256) public calls;
-    mapping(string action => uint256) public done;
 
     constructor(ProtocolToken token_, StakingVault vault_, DailyCredit credit_, address[] memory actors_) {
         token = token_;
@@ -76,11 +70,8 @@ contract StakingCoreHandler is TestBase {
         _touchDay();
     }
 
-    modifier action(string memory name) {
-        if (calls[name] == 0) _actionNames.push(name);
-        ++calls[name];
+    function _beforeAction() internal override {
         _touchDay();
-        _;
     }
 
     // ================================================================ vault
@@ -387,18 +378,5 @@ contract StakingCoreHandler is TestBase {
 
     function _hasAllowance(address a) internal view returns (bool) {
         return credit.dailyAllowance(a) != 0;
-    }
-
-    function _expectSelector(bytes memory reason, bytes4 expected, string memory what) internal {
-        if (reason.length < 4 || bytes4(reason) != expected) _violation(string.concat(what, ": wrong revert"));
-    }
-
-    function _violation(string memory what) internal {
-        ++violations;
-        lastViolation = what;
-    }
-
-    function _min(uint256 x, uint256 y) internal pure returns (uint256) {
-        return x < y ? x : y;
     }
 }
