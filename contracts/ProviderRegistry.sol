@@ -269,13 +269,15 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
     /// @inheritdoc IProviderRegistry
     function slashableWindow() public view returns (uint256) {
         if (address(_windowSource) == address(0)) return 0;
-        // Exits must never be blocked by the source: a window that cannot be read, or reads absurdly long,
-        // counts as the longest unbonding allowed.
-        try _windowSource.slashableWindow() returns (uint256 window) {
-            return Math.min(window, _MAX_UNBONDING);
-        } catch {
-            return _MAX_UNBONDING;
-        }
+        // Exits must never be blocked by the source: a window that cannot be read (a revert, or return data
+        // that is not a uint256, which try/catch would not catch) or reads absurdly long counts as the longest
+        // unbonding allowed. Hence the raw staticcall.
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory ret) = address(_windowSource).staticcall(
+            abi.encodeCall(ISlashingWindow.slashableWindow, ())
+        );
+        if (!ok || ret.length != 32) return _MAX_UNBONDING;
+        return Math.min(abi.decode(ret, (uint256)), _MAX_UNBONDING);
     }
 
     /// @inheritdoc IProviderRegistry

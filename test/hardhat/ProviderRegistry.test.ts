@@ -650,6 +650,29 @@ describe("ProviderRegistry", () => {
         .withArgs(alice.address, t + UNBONDING);
     });
 
+    it("counts a window source that reverts, answers garbage or answers absurdly long as 365 days, so exits still work", async () => {
+      const { registry, windowSource, admin, alice } = await loadFixture(registeredFixture);
+      await registry.connect(admin).setSlashingWindowSource(await windowSource.getAddress());
+      const YEAR = 365n * DAY;
+      await windowSource.setAnswer(WINDOW_SELECTOR, encodeWindow(ethers.MaxUint256));
+      expect(await registry.slashableWindow()).to.equal(YEAR);
+      await windowSource.setAnswer(WINDOW_SELECTOR, "0x01"); // not an ABI-encoded uint256
+      expect(await registry.slashableWindow()).to.equal(YEAR);
+      // armed to call back into the registry with a call that reverts (withdrawBond by a non-exiting caller)
+      await windowSource.arm(
+        await registry.getAddress(),
+        registry.interface.encodeFunctionData("withdrawBond"),
+        WINDOW_SELECTOR,
+      );
+      expect(await registry.slashableWindow()).to.equal(YEAR);
+      const t = (await latest()) + 10n;
+      await expect(at(t, () => registry.connect(alice).requestExit()))
+        .to.emit(registry, "ExitRequested")
+        .withArgs(alice.address, t + YEAR);
+      await time.setNextBlockTimestamp(t + YEAR);
+      await expect(registry.connect(alice).withdrawBond()).to.emit(registry, "BondWithdrawn");
+    });
+
     it("uses the slashable window when the source's window has grown beyond the unbonding period", async () => {
       const { registry, windowSource, admin, alice } = await loadFixture(registeredFixture);
       await registry.connect(admin).setSlashingWindowSource(await windowSource.getAddress());
