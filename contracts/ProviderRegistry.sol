@@ -34,6 +34,7 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
 
     uint256 private constant _MAX_MIN_BOND = 1e27;
     uint256 private constant _MAX_UNBONDING = 365 days;
+    uint256 private constant _WINDOW_READ_GAS = 50_000;
 
     IProtocolToken private immutable _TOKEN;
     IModelRegistry private immutable _MODELS;
@@ -271,9 +272,10 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
         if (address(_windowSource) == address(0)) return 0;
         // Exits must never be blocked by the source: a window that cannot be read (a revert, or return data
         // that is not a uint256, which try/catch would not catch) or reads absurdly long counts as the longest
-        // unbonding allowed. Hence the raw staticcall.
+        // unbonding allowed. Hence the raw staticcall, with a gas cap so a faulty source cannot burn the
+        // caller's gas either.
         // solhint-disable-next-line avoid-low-level-calls
-        (bool ok, bytes memory ret) = address(_windowSource).staticcall(
+        (bool ok, bytes memory ret) = address(_windowSource).staticcall{gas: _WINDOW_READ_GAS}(
             abi.encodeCall(ISlashingWindow.slashableWindow, ())
         );
         if (!ok || ret.length != 32) return _MAX_UNBONDING;
