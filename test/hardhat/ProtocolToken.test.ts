@@ -2,38 +2,12 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ProtocolToken } from "../../typechain-types";
 import { deployCoreFixture, ROLES, WAD } from "./fixtures";
+import { signPermit } from "./permit";
 
 const INITIAL_SUPPLY = 100_000_000n * WAD; // CinderCore default
 const MAX_SUPPLY = 1_000_000_000n * WAD; // CinderCore default
 const HEADROOM = 900_000_000n * WAD; // MAX_SUPPLY − INITIAL_SUPPLY
-
-async function signPermit(
-  token: ProtocolToken,
-  owner: HardhatEthersSigner,
-  spender: string,
-  value: bigint,
-  deadline: bigint,
-  signer: HardhatEthersSigner = owner,
-) {
-  const { chainId } = await ethers.provider.getNetwork();
-  const signature = await signer.signTypedData(
-    { name: "Cinder", version: "1", chainId, verifyingContract: await token.getAddress() },
-    {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
-    { owner: owner.address, spender, value, nonce: await token.nonces(owner.address), deadline },
-  );
-  return ethers.Signature.from(signature);
-}
 
 describe("ProtocolToken", () => {
   describe("deployment", () => {

@@ -3,8 +3,8 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionResponse } from "ethers";
-import type { ProtocolToken } from "../../typechain-types";
 import { deployCoreFixture, DAY, ROLES, WAD } from "./fixtures";
+import { signPermit } from "./permit";
 
 const HOUR = 3600n;
 const COOLDOWN = 7n * DAY; // CinderCore default `unstakeCooldown`
@@ -40,30 +40,6 @@ async function latest(): Promise<bigint> {
 async function at<T>(timestamp: bigint, action: () => Promise<T>): Promise<T> {
   await time.setNextBlockTimestamp(timestamp);
   return action();
-}
-
-async function signPermit(
-  token: ProtocolToken,
-  owner: HardhatEthersSigner,
-  spender: string,
-  value: bigint,
-  deadline: bigint,
-) {
-  const { chainId } = await ethers.provider.getNetwork();
-  const signature = await owner.signTypedData(
-    { name: "Cinder", version: "1", chainId, verifyingContract: await token.getAddress() },
-    {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
-    { owner: owner.address, spender, value, nonce: await token.nonces(owner.address), deadline },
-  );
-  return ethers.Signature.from(signature);
 }
 
 async function logsOf(tx: ContractTransactionResponse) {

@@ -1,4 +1,5 @@
 import { ethers, ignition } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import CinderCore, { ROLES } from "../../deploy/modules/CinderCore";
 import CinderEconomy from "../../deploy/modules/CinderEconomy";
 import type {
@@ -14,6 +15,19 @@ export { ROLES };
 
 export const WAD = 10n ** 18n;
 export const DAY = 24n * 3600n;
+
+/** Sends each account 1,000,000 tokens from the treasury and approves `spenders` for all of it. */
+async function fund(
+  token: ProtocolToken,
+  treasury: HardhatEthersSigner,
+  accounts: HardhatEthersSigner[],
+  spenders: string[],
+) {
+  for (const account of accounts) {
+    await token.connect(treasury).transfer(account.address, 1_000_000n * WAD);
+    for (const spender of spenders) await token.connect(account).approve(spender, ethers.MaxUint256);
+  }
+}
 
 /**
  * Deploys the staking core through the same Ignition module users deploy with, then hands test-only
@@ -37,11 +51,7 @@ export async function deployCoreFixture() {
   await c.connect(admin).grantRole(ROLES.SPENDER, spender.address);
   await c.connect(admin).grantRole(ROLES.GUARDIAN, guardian.address);
 
-  const grant = 1_000_000n * WAD;
-  for (const s of [alice, bob, carol, rewarder]) {
-    await t.connect(treasury).transfer(s.address, grant);
-    await t.connect(s).approve(await v.getAddress(), ethers.MaxUint256);
-  }
+  await fund(t, treasury, [alice, bob, carol, rewarder], [await v.getAddress()]);
 
   return {
     token: t,
@@ -105,12 +115,7 @@ export async function deployEconomy(overrides: Record<string, bigint> = {}) {
   await engine.connect(admin).grantRole(ROLES.GUARDIAN, guardian.address);
   await computeCredit.connect(admin).grantRole(ROLES.PROTOCOL, coordinator.address);
 
-  const grant = 1_000_000n * WAD;
-  for (const s of [alice, bob, carol]) {
-    await token.connect(treasury).transfer(s.address, grant);
-    await token.connect(s).approve(await vault.getAddress(), ethers.MaxUint256);
-    await token.connect(s).approve(await engine.getAddress(), ethers.MaxUint256);
-  }
+  await fund(token, treasury, [alice, bob, carol], [await vault.getAddress(), await engine.getAddress()]);
 
   return {
     token,
