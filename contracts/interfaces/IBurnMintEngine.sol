@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
+import {ICinderErrors} from "./ICinderErrors.sol";
 
 /// @title IBurnMintEngine
 /// @notice Burn-and-mint equilibrium (Akash BME, Render BME, Helium data credits): users burn tokens at the
@@ -7,7 +8,7 @@ pragma solidity 0.8.28;
 ///         on a fixed schedule and are split between stakers and providers by work settled. Every epoch
 ///         (one UTC day) keeps a public ledger, so anyone can read how much of provider income was organic
 ///         demand and how much subsidy (`subsidyRatio`), and whether supply shrank (`netSupplyChange`).
-interface IBurnMintEngine {
+interface IBurnMintEngine is ICinderErrors {
     /// @notice Everything the engine recorded for one epoch. USD amounts have 18 decimals.
     struct EpochLedger {
         uint256 organicCreditUsd; // USD of credit bought by burning tokens (gross of the spread)
@@ -32,10 +33,6 @@ interface IBurnMintEngine {
         uint256 subsidyBudgetUsd; // subsidised credit mintable per epoch
     }
 
-    /// @notice Thrown when an amount argument is zero, or an amount is too small to produce any output.
-    error ZeroAmount();
-    /// @notice Thrown when a required address argument is the zero address.
-    error ZeroAddress();
     /// @notice Thrown when the output of a conversion is below the caller's minimum.
     error SlippageExceeded(uint256 amountOut, uint256 minAmountOut);
     /// @notice Thrown when a mint would exceed what the epoch's cap has left.
@@ -52,8 +49,6 @@ interface IBurnMintEngine {
     error NotDistributed(uint256 epoch);
     /// @notice Thrown by `claimEmissions` for an epoch the provider already claimed.
     error AlreadyClaimed(uint256 epoch, address provider);
-    /// @notice Thrown when a parameter is set outside its bounds.
-    error ParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
 
     /// @notice Emitted when `account` burns `tokensBurned` for `credits` (to `recipient`) at `price`;
     ///         `spread` credit went to the treasury.

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IStakingVault} from "./IStakingVault.sol";
+import {ICinderErrors} from "./ICinderErrors.sol";
 
 /// @title IDailyCredit
 /// @notice Perpetual daily inference credit minted against locked stake (the Venice DIEM analogue).
@@ -13,25 +14,19 @@ import {IStakingVault} from "./IStakingVault.sol";
 ///         `dailyAllowance(a) = creditPerDay × min(balanceAtDayStart(a) + max(mintedToday(a) − burnedToday(a), 0),
 ///                                                   balanceOf(a)) − spentToday(a)`.
 ///         (Burns offset mints within a day, so burning received credits and re-minting cannot refresh them.)
-interface IDailyCredit is IERC20 {
+interface IDailyCredit is IERC20, ICinderErrors {
     /// @notice A minter's position: the credits it minted and not yet burned, and the stake they lock.
     struct Position {
         uint256 credits;
         uint256 stakeLocked;
     }
 
-    /// @notice Thrown when an amount argument is zero.
-    error ZeroAmount();
-    /// @notice Thrown when a required address argument is the zero address.
-    error ZeroAddress();
     /// @notice Thrown when the stake a mint would lock exceeds the caller's `maxStakeToLock`.
     error StakeLimitExceeded(uint256 required, uint256 maxStakeToLock);
     /// @notice Thrown when `burn` asks for more credits than the caller's position holds.
     error BurnExceedsPosition(address account, uint256 positionCredits, uint256 amount);
     /// @notice Thrown when a spend asks for more USD than the account's remaining allowance today.
     error InsufficientDailyAllowance(address account, uint256 availableUsd, uint256 neededUsd);
-    /// @notice Thrown when a curve parameter is set outside its bounds.
-    error ParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
 
     /// @notice Emitted when `account` mints `amount` credits, locking `stakeLocked` at `rate` stake per credit.
     event CreditMinted(address indexed account, uint256 amount, uint256 stakeLocked, uint256 rate);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
+import {ICinderErrors} from "./ICinderErrors.sol";
 
 /// @title IModelRegistry
 /// @notice The models Cinder serves. A centralised, silently mutable model list is a top failure mode of
 ///         inference networks, so every change here comes only from the admin (the timelock, i.e. delayed
 ///         and public in advance) and emits an event.
-interface IModelRegistry {
+interface IModelRegistry is ICinderErrors {
     /// @notice A registered model.
     struct Model {
         bytes32 weightsHash; // e.g. sha256 of the GGUF file: providers and watchers check what they run
@@ -17,8 +18,6 @@ interface IModelRegistry {
         uint64 updatedAt;
     }
 
-    /// @notice Thrown when a required address argument is the zero address.
-    error ZeroAddress();
     /// @notice Thrown for a zero model id or weights hash.
     error InvalidModel(bytes32 modelId, bytes32 weightsHash);
     /// @notice Thrown when an empty name or unit is given.

@@ -2,11 +2,12 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ICinderErrors} from "./ICinderErrors.sol";
 
 /// @title IProtocolToken
 /// @notice The Cinder protocol token: a fixed initial supply to the treasury, further mints only by
 ///         MINTER_ROLE holders (the BurnMintEngine) and never beyond `maxSupply`; anyone burns their own.
-interface IProtocolToken is IERC20 {
+interface IProtocolToken is IERC20, ICinderErrors {
     /// @notice Thrown when a mint would push total supply above `maxSupply`.
     /// @param requested The amount asked for.
     /// @param available The amount that could still be minted.
@@ -14,9 +15,6 @@ interface IProtocolToken is IERC20 {
 
     /// @notice Thrown at deployment when the initial supply is larger than the maximum supply.
     error InitialSupplyAboveMax(uint256 initialSupply, uint256 maxSupply);
-
-    /// @notice Thrown when a required address argument is the zero address.
-    error ZeroAddress();
 
     /// @notice The hard cap on total supply, fixed at deployment.
     function maxSupply() external view returns (uint256);

@@ -3,13 +3,14 @@ pragma solidity 0.8.28;
 
 import {IModelRegistry} from "./IModelRegistry.sol";
 import {IProtocolToken} from "./IProtocolToken.sol";
+import {ICinderErrors} from "./ICinderErrors.sol";
 
 /// @title IProviderRegistry
 /// @notice Inference providers and their bonds. A provider registers with a bond in the protocol token, an
 ///         attestation signer and per-model USD prices; exits through an unbonding period never shorter than
 ///         the slashable window; and can be slashed (locked and unbonding stake alike) and jailed only by the
 ///         settlement modules.
-interface IProviderRegistry {
+interface IProviderRegistry is ICinderErrors {
     /// @notice A provider's lifecycle: None → Active → Exiting → (withdrawn) None.
     enum Status {
         None,
@@ -30,10 +31,6 @@ interface IProviderRegistry {
         string metadataURI;
     }
 
-    /// @notice Thrown when an amount argument is zero.
-    error ZeroAmount();
-    /// @notice Thrown when a required address argument is the zero address.
-    error ZeroAddress();
     /// @notice Thrown when a registration bond is below `minBond`.
     error BondTooSmall(uint256 bond, uint256 minBond);
     /// @notice Thrown by `register` for an address already registered (or exiting).
@@ -52,8 +49,6 @@ interface IProviderRegistry {
     error NoOpenJobs(address provider);
     /// @notice Thrown when locking more than the provider's free bond.
     error InsufficientFreeBond(address provider, uint256 free, uint256 needed);
-    /// @notice Thrown when a governance parameter is set outside its bounds.
-    error ParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
 
     /// @notice Emitted when a provider registers.
     event ProviderRegistered(address indexed provider, uint256 bond, address signer, string metadataURI);

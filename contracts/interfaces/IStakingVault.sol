@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ICinderErrors} from "./ICinderErrors.sol";
 
 /// @title IStakingVault
 /// @notice Staking of the protocol token with streamed rewards, an unstake cooldown and module locks.
@@ -9,11 +10,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 ///      or `cancelUnstake` to return the cooling amount to the earning stake. Modules holding LOCKER_ROLE
 ///      (DailyCredit) lock part of a stake: locked stake keeps earning but cannot be unstaked until the
 ///      same module unlocks it.
-interface IStakingVault {
-    /// @notice Thrown when an amount argument is zero.
-    error ZeroAmount();
-    /// @notice Thrown when a required address argument is the zero address.
-    error ZeroAddress();
+interface IStakingVault is ICinderErrors {
     /// @notice Thrown when an account asks to unstake or lock more than its unlocked earning stake.
     error InsufficientUnlockedStake(address account, uint256 unlocked, uint256 needed);
     /// @notice Thrown when a locker releases more than it has locked of an account's stake.
@@ -22,8 +19,6 @@ interface IStakingVault {
     error NoPendingUnstake(address account);
     /// @notice Thrown by `withdraw` before the cooldown has elapsed.
     error CooldownNotElapsed(address account, uint256 unlockTime, uint256 currentTime);
-    /// @notice Thrown when a governance parameter is set outside its bounds.
-    error ParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
 
     /// @notice Emitted when `account` adds `amount` to its earning stake.
     event Staked(address indexed account, uint256 amount);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ICinderErrors} from "./ICinderErrors.sol";
 
 /// @title IVoucherMarket
 /// @notice Fixed-price compute vouchers: ERC-1155 claims on inference, priced in a stablecoin, no oracle.
@@ -10,7 +11,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 ///         treasury; redemption (a settled job) burns vouchers and pays the escrowed principal to the
 ///         provider minus the protocol fee; after expiry holders reclaim the principal.
 /// @dev Escrow invariant: `escrowed(classId) == unitPrice × totalSupply(classId)`, always.
-interface IVoucherMarket {
+interface IVoucherMarket is ICinderErrors {
     /// @notice A voucher class. Everything but `active` is fixed at creation: buyers rely on it.
     struct VoucherClass {
         bytes32 modelId;
@@ -24,10 +25,6 @@ interface IVoucherMarket {
         bool active;
     }
 
-    /// @notice Thrown when an amount argument is zero.
-    error ZeroAmount();
-    /// @notice Thrown when a required address argument is the zero address.
-    error ZeroAddress();
     /// @notice Thrown when a class id does not exist.
     error UnknownClass(uint256 classId);
     /// @notice Thrown when creating a class with an invalid field.
@@ -47,8 +44,6 @@ interface IVoucherMarket {
     error TransferShortfall(uint256 expected, uint256 received);
     /// @notice Thrown by `redeem` when the caller may not move the holder's vouchers.
     error NotApproved(address holder, address operator);
-    /// @notice Thrown when a governance parameter is set outside its bounds.
-    error ParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
 
     /// @notice Emitted when governance creates a class.
     event ClassCreated(

@@ -3,14 +3,13 @@ pragma solidity 0.8.28;
 
 import {AggregatorV3Interface} from "../interfaces/IAggregatorV3.sol";
 import {IPriceOracle} from "../interfaces/IPriceOracle.sol";
+import {ICinderErrors} from "../interfaces/ICinderErrors.sol";
 
 /// @title ChainlinkPriceOracle
 /// @notice Adapts a Chainlink `AggregatorV3Interface` feed to {IPriceOracle}: rejects non-positive answers,
 ///         incomplete rounds, timestamps in the future and answers older than `heartbeat`, and scales the
 ///         feed's decimals to 18.
-contract ChainlinkPriceOracle is IPriceOracle {
-    /// @notice Thrown at deployment for a zero feed address.
-    error ZeroAddress();
+contract ChainlinkPriceOracle is IPriceOracle, ICinderErrors {
     /// @notice Thrown at deployment for a heartbeat of zero or a feed with more than 36 decimals.
     error InvalidConfiguration(uint256 heartbeat, uint8 decimals);
     /// @notice Thrown when the feed answers zero or a negative price.

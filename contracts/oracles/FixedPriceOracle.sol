@@ -3,13 +3,12 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IPriceOracle} from "../interfaces/IPriceOracle.sol";
+import {ICinderErrors} from "../interfaces/ICinderErrors.sol";
 
 /// @title FixedPriceOracle
 /// @notice A governance-set price for local networks and tests, confined to bounds fixed at deployment so a
 ///         compromised or careless admin cannot set an absurd price.
-contract FixedPriceOracle is IPriceOracle, AccessControl {
-    /// @notice Thrown when a required address argument is the zero address.
-    error ZeroAddress();
+contract FixedPriceOracle is IPriceOracle, AccessControl, ICinderErrors {
     /// @notice Thrown at deployment when the bounds are empty or start at zero.
     error InvalidBounds(uint256 minPrice, uint256 maxPrice);
     /// @notice Thrown when a price outside [MIN_PRICE, MAX_PRICE] is set.

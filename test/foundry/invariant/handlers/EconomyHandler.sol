@@ -9,6 +9,7 @@ import {BurnMintEngine} from "../../../../contracts/BurnMintEngine.sol";
 import {FixedPriceOracle} from "../../../../contracts/oracles/FixedPriceOracle.sol";
 import {IBurnMintEngine} from "../../../../contracts/interfaces/IBurnMintEngine.sol";
 import {IProtocolToken} from "../../../../contracts/interfaces/IProtocolToken.sol";
+import {ICinderErrors} from "../../../../contracts/interfaces/ICinderErrors.sol";
 
 /// @notice Drives the burn-and-mint economy for `EconomyInvariantTest`: users burn tokens for credit, pay
 ///         providers through an escrow (this handler holds ComputeCredit's PROTOCOL_ROLE, standing in for the
@@ -166,7 +167,7 @@ contract EconomyHandler is TestBase {
                 _done("mintCredits");
             }
         } catch (bytes memory err) {
-            if (net == 0 && _selector(err) == IBurnMintEngine.ZeroAmount.selector) _expectedRevert("mintCredits");
+            if (net == 0 && _selector(err) == ICinderErrors.ZeroAmount.selector) _expectedRevert("mintCredits");
             else _unexpectedOutcome("mintCredits: reverted");
         }
     }
@@ -217,7 +218,7 @@ contract EconomyHandler is TestBase {
         } catch (bytes memory err) {
             bytes4 sel = _selector(err);
             // The engine checks zero output, then its cap; the token then checks maxSupply.
-            if (expected == 0 && sel == IBurnMintEngine.ZeroAmount.selector) {
+            if (expected == 0 && sel == ICinderErrors.ZeroAmount.selector) {
                 _expectedRevert("redeem");
             } else if (overCap && expected > capacity && sel == IBurnMintEngine.EpochMintCapExceeded.selector) {
                 ++epochCapHits;
@@ -358,7 +359,7 @@ contract EconomyHandler is TestBase {
             spreadBps = bps;
             _done("setMintSpreadBps");
         } catch (bytes memory err) {
-            if (outOfBounds && _selector(err) == IBurnMintEngine.ParameterOutOfBounds.selector) {
+            if (outOfBounds && _selector(err) == ICinderErrors.ParameterOutOfBounds.selector) {
                 _expectedRevert("setMintSpreadBps");
             } else {
                 _unexpectedOutcome("setMintSpreadBps: reverted");
@@ -380,7 +381,7 @@ contract EconomyHandler is TestBase {
             _capValue.push(cap);
             _done("setEpochMintCap");
         } catch (bytes memory err) {
-            if (outOfBounds && _selector(err) == IBurnMintEngine.ParameterOutOfBounds.selector) {
+            if (outOfBounds && _selector(err) == ICinderErrors.ParameterOutOfBounds.selector) {
                 _expectedRevert("setEpochMintCap");
             } else {
                 _unexpectedOutcome("setEpochMintCap: reverted");

@@ -14,6 +14,7 @@ import {MockStablecoin} from "../../../../contracts/mocks/MockStablecoin.sol";
 import {IVoucherMarket} from "../../../../contracts/interfaces/IVoucherMarket.sol";
 import {IProviderRegistry} from "../../../../contracts/interfaces/IProviderRegistry.sol";
 import {ISlashingWindow} from "../../../../contracts/interfaces/ISlashingWindow.sol";
+import {ICinderErrors} from "../../../../contracts/interfaces/ICinderErrors.sol";
 
 /// @title VoucherMarketHandler
 /// @notice Drives VoucherMarket for the invariant test (DESIGN.md invariant 5). Actors buy vouchers of a few
@@ -247,7 +248,7 @@ contract VoucherMarketHandler is HandlerStats {
             try market.setProtocolFeeBps(bound(bps, 1_001, type(uint256).max)) {
                 _violation("fee above 1 000 bps accepted");
             } catch (bytes memory reason) {
-                _expectSelector(reason, IVoucherMarket.ParameterOutOfBounds.selector, "fee out of bounds");
+                _expectSelector(reason, ICinderErrors.ParameterOutOfBounds.selector, "fee out of bounds");
             }
         }
         bps = bound(bps, 0, 1_000);
@@ -746,7 +747,7 @@ contract ProviderBondHandler is HandlerStats, ISlashingWindow {
             try registry.setUnbondingPeriod(_window - 1) {
                 _violation("unbonding set below the window");
             } catch (bytes memory reason) {
-                _expectSelector(reason, IProviderRegistry.ParameterOutOfBounds.selector, "unbonding < window");
+                _expectSelector(reason, ICinderErrors.ParameterOutOfBounds.selector, "unbonding < window");
             }
         }
         _done("retune");
