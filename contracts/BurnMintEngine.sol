@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {GuardianPausable} from "./governance/GuardianPausable.sol";
 import {IBurnMintEngine} from "./interfaces/IBurnMintEngine.sol";
 import {IComputeCredit} from "./interfaces/IComputeCredit.sol";
@@ -19,7 +19,7 @@ import {IStakingVault} from "./interfaces/IStakingVault.sol";
 ///      undistributed, and `epochMintCap ≥ emissionPerEpoch` always, so the regular daily `distribute` can
 ///      never be crowded out by redemptions.
 ///      Rounding is in the protocol's favour: credit out and tokens out round down, the spread rounds up.
-contract BurnMintEngine is IBurnMintEngine, GuardianPausable, ReentrancyGuard {
+contract BurnMintEngine is IBurnMintEngine, GuardianPausable, ReentrancyGuardTransient {
     using SafeERC20 for IProtocolToken;
 
     /// @notice Role allowed to record work and mint subsidised credit (the JobCoordinator).
@@ -226,6 +226,19 @@ contract BurnMintEngine is IBurnMintEngine, GuardianPausable, ReentrancyGuard {
         _ledgers[epoch].subsidyMintedUsd += usd;
         emit SubsidisedCreditsMinted(epoch, provider, usd);
         _CREDIT.mint(provider, usd);
+    }
+
+    /// @inheritdoc IBurnMintEngine
+    function returnSubsidisedCredits(uint256 epoch, uint256 usd) external onlyRole(COORDINATOR_ROLE) {
+        require(usd != 0, ZeroAmount());
+        EpochLedger storage ledger = _ledgers[epoch];
+        require(
+            usd <= ledger.subsidyMintedUsd,
+            ParameterOutOfBounds("subsidyReturned", usd, 1, ledger.subsidyMintedUsd)
+        );
+        ledger.subsidyMintedUsd -= usd;
+        emit SubsidisedCreditsReturned(epoch, msg.sender, usd);
+        _CREDIT.burn(msg.sender, usd);
     }
 
     /// @inheritdoc IBurnMintEngine

@@ -5,7 +5,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {GuardianPausable} from "./governance/GuardianPausable.sol";
 import {IDailyCredit} from "./interfaces/IDailyCredit.sol";
 import {IStakingVault} from "./interfaces/IStakingVault.sol";
@@ -22,7 +22,7 @@ import {MintRateCurve} from "./libraries/MintRateCurve.sol";
 ///      Burns offset mints within the day (see `_allowance`), which closes a loophole in the plain DESIGN.md
 ///      formula: received credits, burned and re-minted with the freed stake, would otherwise spend twice.
 ///      `creditPerDay` is immutable: the "inference for life" promise cannot be diluted by governance.
-contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, IDailyCredit {
+contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuardTransient, IDailyCredit {
     using SafeCast for uint256;
 
     /// @notice Role allowed to spend allowance (granted to the JobCoordinator).
@@ -122,6 +122,17 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuard, I
 
         ledger.spent += usd;
         emit AllowanceSpent(account, msg.sender, ledger.day, usd);
+    }
+
+    /// @inheritdoc IDailyCredit
+    function refund(address account, uint256 day, uint256 usd) external onlyRole(SPENDER_ROLE) returns (uint256) {
+        DayLedger storage ledger = _ledgers[account];
+        // Allowance never rolls over: only what was spent today and is still recorded for today can come back.
+        if (day != currentDay() || ledger.day != day) return 0;
+        uint256 refunded = Math.min(usd, ledger.spent);
+        ledger.spent -= refunded;
+        emit AllowanceRefunded(account, msg.sender, day, refunded);
+        return refunded;
     }
 
     // ---------------------------------------------------------------- governance

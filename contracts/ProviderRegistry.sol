@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {GuardianPausable} from "./governance/GuardianPausable.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IProtocolToken} from "./interfaces/IProtocolToken.sol";
@@ -20,7 +20,7 @@ import {ISlashingWindow} from "./interfaces/ISlashingWindow.sol";
 ///      `releaseCollateral`), so a provider cannot leave while any of its results can still be challenged.
 ///      Open jobs are counted, not inferred from locked collateral, which a slash may cut below what the jobs
 ///      were given. Slashes never exceed the bond and reach Active and Exiting providers alike.
-contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuard {
+contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -173,11 +173,13 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
     /// @inheritdoc IProviderRegistry
     function releaseCollateral(
         address provider,
-        uint256 amount
+        uint256 amount,
+        uint256 jobs
     ) external onlyRole(COORDINATOR_ROLE) returns (uint256 released) {
+        require(jobs != 0, ZeroAmount());
         ProviderRecord storage p = _providers[provider];
-        require(p.openJobs != 0, NoOpenJobs(provider));
-        p.openJobs -= 1;
+        require(p.openJobs >= jobs, NoOpenJobs(provider));
+        p.openJobs -= uint32(jobs);
         // A slash may already have cut the locked amount down to the remaining bond.
         released = Math.min(amount, p.locked);
         p.locked -= released;
@@ -258,13 +260,25 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
 
     /// @inheritdoc IProviderRegistry
     function isEligible(address provider, bytes32 modelId) external view returns (bool) {
+        return eligiblePrice(provider, modelId) != 0;
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function eligiblePrice(address provider, bytes32 modelId) public view returns (uint256 price) {
         ProviderRecord storage p = _providers[provider];
-        return
-            p.status == Status.Active &&
-            block.timestamp >= p.jailedUntil &&
-            p.bond >= _minBond &&
-            _prices[provider][modelId] != 0 &&
-            _MODELS.isActive(modelId);
+        price = _prices[provider][modelId];
+        bool eligible =
+            price != 0 &&
+                p.status == Status.Active &&
+                block.timestamp >= p.jailedUntil &&
+                p.bond >= _minBond &&
+                _MODELS.isActive(modelId);
+        if (!eligible) price = 0;
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function signerOf(address provider) external view returns (address) {
+        return _providers[provider].signer;
     }
 
     /// @inheritdoc IProviderRegistry

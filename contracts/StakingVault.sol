@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {GuardianPausable} from "./governance/GuardianPausable.sol";
 import {IStakingVault} from "./interfaces/IStakingVault.sol";
 
@@ -18,7 +18,7 @@ import {IStakingVault} from "./interfaces/IStakingVault.sol";
 ///      token balance = totalStaked + totalCooling + rewardReserve (+ tokens sent without `stake`),
 ///      Σ earned(a) ≤ rewardReserve, lockedOf(a) ≤ stakeOf(a).
 ///      Rewards streamed while nothing is staked are not lost: they roll into the next stream.
-contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuard {
+contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice Role allowed to fund reward streams (granted to the BurnMintEngine).

@@ -8,7 +8,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {GuardianPausable} from "./governance/GuardianPausable.sol";
 import {IBurnMintEngine} from "./interfaces/IBurnMintEngine.sol";
 import {IVoucherMarket} from "./interfaces/IVoucherMarket.sol";
@@ -19,7 +19,7 @@ import {IVoucherMarket} from "./interfaces/IVoucherMarket.sol";
 ///         provider for a settled job or to refund a holder after expiry; no admin path reaches it.
 /// @dev Fee-on-transfer stablecoins are rejected (the escrow must receive exactly what it accounts); a
 ///      stablecoin that reverts makes the purchase revert with its own error.
-contract VoucherMarket is IVoucherMarket, ERC1155Supply, GuardianPausable, ReentrancyGuard {
+contract VoucherMarket is IVoucherMarket, ERC1155Supply, GuardianPausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice Role allowed to redeem vouchers for settled jobs (the JobCoordinator).
@@ -37,6 +37,7 @@ contract VoucherMarket is IVoucherMarket, ERC1155Supply, GuardianPausable, Reent
     mapping(uint256 classId => VoucherClass) private _classes;
     mapping(uint256 classId => uint256) private _escrowed;
     mapping(uint256 classId => uint256) private _usdScale; // 10^(18 − stablecoin decimals)
+    mapping(address account => mapping(IERC20 stablecoin => uint256)) private _owed;
 
     /// @param uri_ ERC-1155 metadata URI template.
     /// @param engine_ The BurnMintEngine receiving voucher revenue reports (this contract needs its REPORTER_ROLE).
@@ -154,12 +155,41 @@ contract VoucherMarket is IVoucherMarket, ERC1155Supply, GuardianPausable, Reent
     }
 
     /// @inheritdoc IVoucherMarket
+    function escrowForJob(
+        address holder,
+        uint256 classId,
+        uint256 units
+    )
+        external
+        nonReentrant
+        onlyRole(REDEEMER_ROLE)
+        returns (bytes32 modelId, uint256 unitsPerVoucher, uint256 vouchers)
+    {
+        require(units != 0, ZeroAmount());
+        require(isApprovedForAll(holder, msg.sender), NotApproved(holder, msg.sender));
+        VoucherClass storage c = _existing(classId);
+        modelId = c.modelId;
+        unitsPerVoucher = c.unitsPerVoucher;
+        vouchers = Math.ceilDiv(units, unitsPerVoucher);
+        // `_update`, not a safe transfer: the coordinator holds vouchers in custody and never needs a hook.
+        _update(holder, msg.sender, _asSingletonArray(classId), _asSingletonArray(vouchers));
+    }
+
+    /// @inheritdoc IVoucherMarket
+    function returnEscrow(address holder, uint256 classId, uint256 vouchers) external onlyRole(REDEEMER_ROLE) {
+        require(holder != address(0), ZeroAddress());
+        // No acceptance hook: the holder held these vouchers before, and a refund must never be refusable (a
+        // reverting hook would block the job's settlement).
+        _update(msg.sender, holder, _asSingletonArray(classId), _asSingletonArray(vouchers));
+    }
+
+    /// @inheritdoc IVoucherMarket
     function redeem(
         address holder,
         uint256 classId,
         uint256 vouchers,
         address provider
-    ) external nonReentrant onlyRole(REDEEMER_ROLE) {
+    ) external nonReentrant onlyRole(REDEEMER_ROLE) returns (uint256 usd) {
         require(vouchers != 0, ZeroAmount());
         require(provider != address(0), ZeroAddress());
         require(holder == msg.sender || isApprovedForAll(holder, msg.sender), NotApproved(holder, msg.sender));
@@ -172,11 +202,24 @@ contract VoucherMarket is IVoucherMarket, ERC1155Supply, GuardianPausable, Reent
         // Burn first: an over-large amount fails with ERC1155InsufficientBalance, not an escrow underflow.
         _burn(holder, classId, vouchers);
         _escrowed[classId] -= principal;
+        // Credited, not pushed: a provider or treasury the stablecoin refuses (a blacklist) cannot block the
+        // settlement of the job, and with it the requester's refund.
+        IERC20 stablecoin = c.stablecoin;
+        if (paid != 0) _owed[provider][stablecoin] += paid;
+        if (fee != 0) _owed[_treasury][stablecoin] += fee;
         emit VouchersRedeemed(classId, holder, provider, vouchers, paid, fee);
 
-        if (paid != 0) c.stablecoin.safeTransfer(provider, paid);
-        if (fee != 0) c.stablecoin.safeTransfer(_treasury, fee);
-        _ENGINE.recordVoucherRevenue(principal * _usdScale[classId]);
+        usd = principal * _usdScale[classId];
+        _ENGINE.recordVoucherRevenue(usd);
+    }
+
+    /// @inheritdoc IVoucherMarket
+    function withdraw(address account, IERC20 stablecoin) external nonReentrant returns (uint256 amount) {
+        amount = _owed[account][stablecoin];
+        require(amount != 0, ZeroAmount());
+        _owed[account][stablecoin] = 0;
+        emit Withdrawn(account, address(stablecoin), amount);
+        stablecoin.safeTransfer(account, amount);
     }
 
     /// @inheritdoc IVoucherMarket
@@ -219,6 +262,11 @@ contract VoucherMarket is IVoucherMarket, ERC1155Supply, GuardianPausable, Reent
     }
 
     /// @inheritdoc IVoucherMarket
+    function owed(address account, IERC20 stablecoin) external view returns (uint256) {
+        return _owed[account][stablecoin];
+    }
+
+    /// @inheritdoc IVoucherMarket
     function protocolFeeBps() external view returns (uint256) {
         return _protocolFeeBps;
     }
@@ -239,6 +287,11 @@ contract VoucherMarket is IVoucherMarket, ERC1155Supply, GuardianPausable, Reent
     }
 
     // ---------------------------------------------------------------- internal
+
+    function _asSingletonArray(uint256 element) private pure returns (uint256[] memory array) {
+        array = new uint256[](1);
+        array[0] = element;
+    }
 
     function _existing(uint256 classId) private view returns (VoucherClass storage c) {
         c = _classes[classId];

@@ -6,8 +6,9 @@
  * class through the timelock; a provider bonds; a staker mints perpetual daily credit; a user burns
  * tokens for USD compute credit; a third buys stablecoin vouchers; three jobs are paid from the three
  * sources; the epoch ledger shows organic demand vs subsidy; emissions reach stakers and providers; the
- * provider redeems credit for tokens; a late provider is slashed; everyone exits.
- * A stand-in account plays the job coordinator until that contract lands.
+ * provider redeems credit for tokens; a late job is slashed; a wrong result is challenged, voted down by
+ * the arbiter committee and slashed; everyone exits. Jobs go through the JobCoordinator with EIP-712 attested
+ * results (the relayer of issue 7 will produce them with the embedded model).
  * Run: `npm run demo`.
  */
 import { createHash } from "node:crypto";
@@ -15,12 +16,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { ethers, ignition, network } from "hardhat";
 import Cinder from "../deploy/modules/Cinder";
+import { resultTypedData } from "../bindings/attestation";
 import { ROLES } from "../deploy/modules/CinderCore";
 import type {
+  ArbiterCommitteeVerifier,
   BurnMintEngine,
   CinderTimelock,
   ComputeCredit,
   DailyCredit,
+  DisputeModule,
+  JobCoordinator,
   ModelRegistry,
   ProtocolToken,
   ProviderRegistry,
@@ -75,7 +80,7 @@ async function main() {
   if (network.name !== "hardhat") {
     throw new Error(`the demo runs on the in-process chain; got --network ${network.name}`);
   }
-  const [deployer, treasury, coordinator, alice, bob, carol, provider, attestor, guardian] =
+  const [deployer, treasury, challenger, alice, bob, carol, provider, attestor, guardian] =
     await ethers.getSigners();
   const send = async (tx: Promise<{ wait(): Promise<unknown> }>) => (await tx).wait();
 
@@ -96,6 +101,9 @@ async function main() {
   const providers = d.providerRegistry as unknown as ProviderRegistry;
   const vouchers = d.voucherMarket as unknown as VoucherMarket;
   const timelock = d.timelock as unknown as CinderTimelock;
+  const jobs = d.jobCoordinator as unknown as JobCoordinator;
+  const disputes = d.disputeModule as unknown as DisputeModule;
+  const committee = d.verifier as unknown as ArbiterCommitteeVerifier;
   const sym = await token.symbol();
   const dsym = await credit.symbol();
   const csym = await compute.symbol();
@@ -112,7 +120,7 @@ async function main() {
       `${await engine.hasRole(ROLES.DEFAULT_ADMIN, deployer.address)}`,
   );
 
-  // Governance, through the timelock: list the model, a voucher class, and the coordinator stand-in's roles.
+  // Governance, through the timelock: list the model and a voucher class.
   const usdcToken = await (await ethers.getContractFactory("MockStablecoin")).deploy("USD Coin", "USDC", 6);
   const { hash, source } = weightsHash();
   const modelId = ethers.id("stories260K");
@@ -125,7 +133,7 @@ async function main() {
         hash,
         "stories260K (TinyStories, llama.cpp GGUF)",
         "ipfs://stories260K",
-        "1000 output tokens",
+        "1 output token",
       ]),
     ],
     [
@@ -133,36 +141,12 @@ async function main() {
       vouchers.interface.encodeFunctionData("createClass", [
         modelId,
         await usdcToken.getAddress(),
-        1000n,
-        2_000_000n, // 2 USDC per voucher (1000 output tokens)
+        100_000n,
+        1_000_000n, // 1 USDC per voucher of 100,000 output tokens
         300, // 3 % mint premium
         expiry,
         1_000_000n,
       ]),
-    ],
-    [
-      await credit.getAddress(),
-      credit.interface.encodeFunctionData("grantRole", [ROLES.SPENDER, coordinator.address]),
-    ],
-    [
-      await compute.getAddress(),
-      compute.interface.encodeFunctionData("grantRole", [ROLES.PROTOCOL, coordinator.address]),
-    ],
-    [
-      await engine.getAddress(),
-      engine.interface.encodeFunctionData("grantRole", [ROLES.COORDINATOR, coordinator.address]),
-    ],
-    [
-      await providers.getAddress(),
-      providers.interface.encodeFunctionData("grantRole", [ROLES.COORDINATOR, coordinator.address]),
-    ],
-    [
-      await providers.getAddress(),
-      providers.interface.encodeFunctionData("grantRole", [ROLES.SLASHER, coordinator.address]),
-    ],
-    [
-      await vouchers.getAddress(),
-      vouchers.interface.encodeFunctionData("grantRole", [ROLES.REDEEMER, coordinator.address]),
     ],
   ];
   const targets = calls.map(([t]) => t);
@@ -176,19 +160,18 @@ async function main() {
   step(
     `Governance proposal (${calls.length} calls) scheduled, executable ${delay / 3600} h later by anyone, executed`,
     `model "${model.name}" weights sha256 ${model.weightsHash.slice(0, 18)}… (${source}), unit "${model.unit}"`,
-    `voucher class 1: 1 voucher = 1000 output tokens at 2 USDC + 3 % premium, expires ${new Date(expiry * 1000).toISOString().slice(0, 10)}`,
-    "roles for the job-coordinator stand-in: spend allowance, escrow credit, record work, lock/slash bonds, redeem vouchers",
+    `voucher class 1: 1 voucher = 100,000 output tokens at 1 USDC + 3 % premium, expires ${new Date(expiry * 1000).toISOString().slice(0, 10)}`,
   );
 
   const bond = ethers.parseEther("5000");
-  const price = ethers.parseEther("0.002"); // $0.002 per 1000 output tokens
+  const price = ethers.parseEther("0.00001"); // $0.00001 per output token: $10 per million
   await send(token.connect(treasury).transfer(provider.address, bond));
   await send(token.connect(provider).approve(await providers.getAddress(), bond));
   await send(
     providers.connect(provider).register(bond, "https://gpu.example", attestor.address, [modelId], [price]),
   );
   step(
-    `A provider bonds ${fmt(bond, 0)} ${sym} and offers the model at ${usd(price * 1000n)} per million tokens`,
+    `A provider bonds ${fmt(bond, 0)} ${sym} and offers the model at ${usd(price * 1_000_000n)} per million tokens`,
     `eligible for jobs: ${await providers.isEligible(provider.address, modelId)}; attestation key ${attestor.address.slice(0, 10)}…`,
   );
 
@@ -223,45 +206,83 @@ async function main() {
   const [principal, premium] = await vouchers.quoteBuy(1n, 20n);
   await send(vouchers.connect(carol).buy(1n, 20n, principal + premium, carol.address));
   step(
-    "Carol buys 20 vouchers (20,000 output tokens) with a stablecoin: no oracle, no volatility",
+    "Carol buys 20 vouchers (2,000,000 output tokens) with a stablecoin: no oracle, no volatility",
     `paid ${usdc(principal + premium)}: ${usdc(principal)} escrowed for providers, ${usdc(premium)} premium to the treasury`,
   );
 
-  // Three jobs, one per payment source. Collateral is locked while a job is open and released after.
-  const collateral = ethers.parseEther("100");
-  const job = async (label: string, pay: () => Promise<void>) => {
-    await send(providers.connect(coordinator).lockCollateral(provider.address, collateral));
-    await pay();
-    await send(providers.connect(coordinator).releaseCollateral(provider.address, collateral));
-    return label;
+  // Three jobs, one per payment source, through the JobCoordinator: escrow on request, collateral on acceptance,
+  // an EIP-712 attested result, settlement after the challenge window.
+  const jobsAddress = await jobs.getAddress();
+  await send(compute.connect(bob).approve(jobsAddress, ethers.MaxUint256));
+  await send(vouchers.connect(carol).setApprovalForAll(jobsAddress, true));
+  const window = Number(await jobs.challengeWindow());
+  const attest = async (jobId: bigint, output: string, unitsUsed: bigint) => {
+    const job = await jobs.getJob(jobId);
+    const outputHash = ethers.id(output);
+    const { domain, types } = resultTypedData((await ethers.provider.getNetwork()).chainId, jobsAddress);
+    const signature = await attestor.signTypedData(domain, types, {
+      jobId,
+      modelId: job.modelId,
+      inputHash: job.inputHash,
+      outputHash,
+      unitsUsed,
+    });
+    await send(jobs.connect(provider).submitResult(jobId, outputHash, unitsUsed, signature));
   };
-  const organic = ethers.parseEther("240");
-  await job("credit", async () => {
-    await send(compute.connect(bob).approve(coordinator.address, organic));
-    await send(compute.connect(coordinator).transferFrom(bob.address, coordinator.address, organic));
-    await send(compute.connect(coordinator).transfer(provider.address, organic));
-    await send(engine.connect(coordinator).recordWork(provider.address, organic, false));
-  });
-  const voucherJob = 5n;
-  await job("vouchers", async () => {
+  const requestJob = async (
+    requester: typeof alice,
+    prompt: string,
+    maxUnits: bigint,
+    pay: { kind: number; classId: bigint; maxPricePerUnit: bigint },
+  ) => {
     await send(
-      vouchers.connect(carol).safeTransferFrom(carol.address, coordinator.address, 1n, voucherJob, "0x"),
+      jobs
+        .connect(requester)
+        .requestJob(
+          modelId,
+          ethers.id(prompt),
+          ethers.toUtf8Bytes(`ipfs://prompt/${ethers.id(prompt).slice(2, 14)}`),
+          maxUnits,
+          pay,
+          (await now()) + 3600,
+          ethers.ZeroAddress,
+        ),
     );
-    await send(vouchers.connect(coordinator).redeem(coordinator.address, 1n, voucherJob, provider.address));
-    await send(engine.connect(coordinator).recordWork(provider.address, voucherJob * 2n * 10n ** 18n, false));
+    const jobId = await jobs.jobCount();
+    await send(jobs.connect(provider).acceptJob(jobId));
+    return jobId;
+  };
+  const creditJob = await requestJob(bob, "Once upon a time, Bob", 1_000_000n, {
+    kind: 2,
+    classId: 0n,
+    maxPricePerUnit: price,
   });
-  const subsidised = ethers.parseEther("60");
-  await job("daily credit", async () => {
-    await send(credit.connect(coordinator).spend(alice.address, subsidised));
-    await send(engine.connect(coordinator).mintSubsidisedCredits(provider.address, subsidised));
-    await send(engine.connect(coordinator).recordWork(provider.address, subsidised, true));
+  const voucherJob = await requestJob(carol, "Once upon a time, Carol", 500_000n, {
+    kind: 0,
+    classId: 1n,
+    maxPricePerUnit: 0n,
   });
+  const dailyJob = await requestJob(alice, "Once upon a time, Alice", 2_000_000n, {
+    kind: 1,
+    classId: 0n,
+    maxPricePerUnit: price,
+  });
+  const locked = (await providers.getProvider(provider.address)).locked;
+  await attest(creditJob, "story for Bob", 800_000n);
+  await attest(voucherJob, "story for Carol", 420_000n);
+  await attest(dailyJob, "story for Alice", 1_500_000n);
+  await warpTo((await now()) + window);
+  const allowanceBefore = await credit.dailyAllowance(alice.address);
+  await send(jobs.connect(bob).finalizeBatch([creditJob, voucherJob, dailyJob]));
+  await send(vouchers.connect(bob).withdraw(provider.address, await usdcToken.getAddress()));
   step(
-    "Three inference jobs settle, each with provider collateral locked while open:",
-    `Bob pays ${usd(organic)} in ${csym} (organic); Carol redeems ${voucherJob} vouchers → provider gets ` +
+    "Three inference jobs, one per payment source, settle in one finalizeBatch after the challenge window:",
+    `while open, ${fmt(locked, 2)} ${sym} of the provider's bond was locked as collateral (1 ${sym} per USD of job value)`,
+    `Bob: $10.00 ${csym} escrowed, 800,000 tokens used → provider paid ${usd(800_000n * price)}, Bob refunded ${usd(200_000n * price)} (organic)`,
+    `Carol: 5 vouchers escrowed, 420,000 tokens used → 5 whole vouchers redeemed; the provider withdraws ` +
       `${usdc(await usdcToken.balanceOf(provider.address))} after the ${await vouchers.protocolFeeBps()} bps fee (organic)`,
-    `Alice spends ${usd(subsidised)} of daily allowance → the provider is paid in capped subsidy credit; ` +
-      `Alice has ${usd(await credit.dailyAllowance(alice.address))} left today`,
+    `Alice: $20.00 of daily allowance escrowed, 1,500,000 tokens used → provider paid ${usd(1_500_000n * price)} in subsidised ${csym}; ` +
+      `the unused part comes back today: allowance ${usd(allowanceBefore)} → ${usd(await credit.dailyAllowance(alice.address))}`,
   );
 
   await send(credit.connect(alice).transfer(bob.address, ethers.parseEther("50")));
@@ -296,13 +317,42 @@ async function main() {
       `(redeem capacity left this epoch ${fmt(await engine.redeemCapacity(), 0)})`,
   );
 
-  await send(providers.connect(coordinator).lockCollateral(provider.address, collateral));
-  const lateSlash = collateral / 10n;
-  await send(providers.connect(coordinator).slash(provider.address, lateSlash, ethers.ZeroAddress));
-  await send(providers.connect(coordinator).releaseCollateral(provider.address, collateral));
+  const lateJob = await requestJob(bob, "a job the provider forgets", 1_000_000n, {
+    kind: 2,
+    classId: 0n,
+    maxPricePerUnit: price,
+  });
+  const lateCollateral = (await jobs.getJob(lateJob)).collateral;
+  const bondBefore = (await providers.getProvider(provider.address)).bond;
+  await warpTo((await now()) + 3600);
+  await send(jobs.connect(carol).expire(lateJob));
   step(
-    `A job misses its deadline: 10 % of its ${fmt(collateral, 0)} ${sym} collateral is slashed and burned`,
-    `provider bond ${fmt(bond, 0)} → ${fmt((await providers.getProvider(provider.address)).bond, 0)} ${sym}`,
+    `A job misses its deadline: anyone expires it; Bob is refunded in full and ${Number(await jobs.lateSlashBps()) / 100} % of its ` +
+      `${fmt(lateCollateral)} ${sym} collateral is burned`,
+    `provider bond ${fmt(bondBefore)} → ${fmt((await providers.getProvider(provider.address)).bond)} ${sym}`,
+  );
+
+  const badJob = await requestJob(bob, "Once upon a time, a watcher", 1_000_000n, {
+    kind: 2,
+    classId: 0n,
+    maxPricePerUnit: price,
+  });
+  await attest(badJob, "not what the model says", 1_000_000n);
+  const bond0 = (await providers.getProvider(provider.address)).bond;
+  await send(token.connect(treasury).transfer(challenger.address, await disputes.challengeBond()));
+  await send(token.connect(challenger).approve(await disputes.getAddress(), ethers.MaxUint256));
+  const challengerBefore = await token.balanceOf(challenger.address);
+  await send(disputes.connect(challenger).challenge(badJob));
+  // The deployer is the committee's first arbiter (CinderJobs `arbiter` parameter); it re-ran the prompt.
+  await send(committee.connect(deployer).vote(badJob, true));
+  await send(disputes.connect(carol).resolve(badJob));
+  const after = await providers.getProvider(provider.address);
+  step(
+    "A watcher re-executes a job, finds a different output and challenges it with a bond; the arbiter committee agrees:",
+    `provider bond ${fmt(bond0)} → ${fmt(after.bond)} ${sym} (${Number(await disputes.faultSlashBps()) / 100} % slashed: ` +
+      `${Number(await disputes.finderFeeBps()) / 100} % of it to the challenger, the rest burned)`,
+    `challenger gains ${fmt((await token.balanceOf(challenger.address)) - challengerBefore)} ${sym} (bond returned + finder fee); ` +
+      `Bob refunded in full; provider jailed until ${new Date(Number(after.jailedUntil) * 1000).toISOString().slice(0, 10)}`,
   );
 
   await warpTo((await now()) + DAY);
@@ -315,7 +365,7 @@ async function main() {
   await send(providers.connect(provider).requestExit());
   step(
     `Alice, the only staker, claims ${fmt(earned, 4)} ${sym} of streamed emissions, burns her ${dsym} and requests to unstake`,
-    `the provider requests exit; its bond unbonds until ${new Date(Number((await providers.getProvider(provider.address)).unbondingEnds) * 1000).toISOString()}`,
+    `the jailed provider requests exit; its bond unbonds until ${new Date(Number((await providers.getProvider(provider.address)).unbondingEnds) * 1000).toISOString()}`,
   );
 
   const [, unlockTime] = await vault.coolingOf(alice.address);

@@ -82,6 +82,8 @@ interface IBurnMintEngine is ICinderErrors {
     event WorkRecorded(uint256 indexed epoch, address indexed provider, uint256 usd, bool subsidised);
     /// @notice Emitted when subsidised credit is minted to `provider`.
     event SubsidisedCreditsMinted(uint256 indexed epoch, address indexed provider, uint256 usd);
+    /// @notice Emitted when unused subsidised credit minted in `epoch` is burned back into that epoch's budget.
+    event SubsidisedCreditsReturned(uint256 indexed epoch, address indexed coordinator, uint256 usd);
     /// @notice Emitted when voucher revenue is reported.
     event VoucherRevenueRecorded(uint256 indexed epoch, address indexed reporter, uint256 usd);
     /// @notice Emitted when a numeric parameter changes.
@@ -129,6 +131,13 @@ interface IBurnMintEngine is ICinderErrors {
     /// @notice Mints `usd` of credit to `provider` for a DailyCredit-funded job, within the epoch's budget.
     /// @dev Only COORDINATOR_ROLE. Reverts with {ZeroAmount}, {ZeroAddress} or {SubsidyBudgetExceeded}.
     function mintSubsidisedCredits(address provider, uint256 usd) external;
+
+    /// @notice Burns `usd` of the caller's credit that was minted as subsidy in `epoch` and not used (the unspent
+    ///         part of a DailyCredit-funded job), giving it back to that epoch's budget: `subsidyMintedUsd` counts
+    ///         only subsidy that reached providers.
+    /// @dev Only COORDINATOR_ROLE. Reverts with {ZeroAmount}, {ParameterOutOfBounds} (more than `epoch`
+    ///      minted) or `ERC20InsufficientBalance`.
+    function returnSubsidisedCredits(uint256 epoch, uint256 usd) external;
 
     /// @notice Records `usd` of voucher principal paid to providers as organic revenue.
     /// @dev Only REPORTER_ROLE (the VoucherMarket). Reverts with {ZeroAmount}.

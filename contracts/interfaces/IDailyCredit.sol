@@ -34,6 +34,8 @@ interface IDailyCredit is IERC20, ICinderErrors {
     event CreditBurned(address indexed account, uint256 amount, uint256 stakeUnlocked);
     /// @notice Emitted when `spender` spends `usd` of `account`'s allowance on UTC day `day`.
     event AllowanceSpent(address indexed account, address indexed spender, uint256 indexed day, uint256 usd);
+    /// @notice Emitted when the unused part of a spend comes back to today's allowance.
+    event AllowanceRefunded(address indexed account, address indexed spender, uint256 indexed day, uint256 usd);
     /// @notice Emitted when governance changes the mint-rate curve.
     event CurveUpdated(uint256 baseRate, uint256 power, uint256 targetSupply);
 
@@ -54,6 +56,12 @@ interface IDailyCredit is IERC20, ICinderErrors {
     /// @notice Spends `usd` (18 decimals) of `account`'s allowance for today.
     /// @dev Only SPENDER_ROLE (the JobCoordinator). Reverts with {ZeroAmount} or {InsufficientDailyAllowance}.
     function spend(address account, uint256 usd) external;
+
+    /// @notice Gives back up to `usd` of what was spent from `account`'s allowance on `day` (the unused part of a
+    ///         job), when `day` is still today: allowance never rolls over, so a refund on a later day is void.
+    ///         Returns what was restored.
+    /// @dev Only SPENDER_ROLE (the JobCoordinator).
+    function refund(address account, uint256 day, uint256 usd) external returns (uint256);
 
     /// @notice Sets the mint-rate curve for future mints.
     /// @dev Only DEFAULT_ADMIN_ROLE (the timelock). Bounds: baseRate (0, 1e6] tokens, power [0, 10],

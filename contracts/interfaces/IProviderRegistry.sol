@@ -119,11 +119,12 @@ interface IProviderRegistry is ICinderErrors {
     ///      {InsufficientFreeBond}.
     function lockCollateral(address provider, uint256 amount) external;
 
-    /// @notice Closes one of `provider`'s open jobs, releasing up to `amount` of locked collateral (less when a
-    ///         slash already reduced it). Call exactly once per `lockCollateral`, when the job can no longer
-    ///         lead to a slash. Returns what was released.
-    /// @dev Only COORDINATOR_ROLE. Reverts with {NoOpenJobs}.
-    function releaseCollateral(address provider, uint256 amount) external returns (uint256 released);
+    /// @notice Closes `jobs` of `provider`'s open jobs, releasing up to `amount` of locked collateral (less when a
+    ///         slash already reduced it). Each `lockCollateral` is matched by exactly one job closed here, when the
+    ///         job can no longer lead to a slash; a batch settlement closes several at once. Returns what was
+    ///         released.
+    /// @dev Only COORDINATOR_ROLE. Reverts with {ZeroAmount} (no job) or {NoOpenJobs} (fewer open than `jobs`).
+    function releaseCollateral(address provider, uint256 amount, uint256 jobs) external returns (uint256 released);
 
     /// @notice Takes up to `amount` of `provider`'s bond (never more than the bond; locked and unbonding
     ///         stake alike) and sends it to `recipient`, or burns it when `recipient` is zero.
@@ -162,6 +163,12 @@ interface IProviderRegistry is ICinderErrors {
     ///         `minBond` (a slash below it benches the provider until it tops up), offering the model, and the
     ///         model active.
     function isEligible(address provider, bytes32 modelId) external view returns (bool);
+
+    /// @notice `provider`'s price per unit of `modelId` when it is eligible for it (see {isEligible}), else 0.
+    function eligiblePrice(address provider, bytes32 modelId) external view returns (uint256);
+
+    /// @notice `provider`'s attestation signer (zero when not registered).
+    function signerOf(address provider) external view returns (address);
 
     /// @notice The slashable window currently enforced: 0 before a source is set; capped at 365 days, and
     ///         365 days when the source cannot answer (so a broken source never blocks exits).

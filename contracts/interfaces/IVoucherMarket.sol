@@ -10,7 +10,8 @@ import {ICinderErrors} from "./ICinderErrors.sol";
 ///         tokens). Buying pays `unitPrice` per voucher into a per-class escrow plus a mint premium to the
 ///         treasury; redemption (a settled job) burns vouchers and pays the escrowed principal to the
 ///         provider minus the protocol fee; after expiry holders reclaim the principal.
-/// @dev Escrow invariant: `escrowed(classId) == unitPrice × totalSupply(classId)`, always.
+/// @dev Escrow invariants: `escrowed(classId) == unitPrice × totalSupply(classId)` (vouchers in a job's custody
+///      included), and the market's stablecoin balance == Σ escrowed + Σ owed, always.
 interface IVoucherMarket is ICinderErrors {
     /// @notice A voucher class. Everything but `active` is fixed at creation: buyers rely on it.
     struct VoucherClass {
@@ -76,6 +77,8 @@ interface IVoucherMarket is ICinderErrors {
         uint256 paid,
         uint256 fee
     );
+    /// @notice Emitted when `account`'s credited stablecoin is paid out.
+    event Withdrawn(address indexed account, address indexed stablecoin, uint256 amount);
     /// @notice Emitted when a holder reclaims the principal of expired vouchers.
     event VouchersReclaimed(uint256 indexed classId, address indexed holder, uint256 vouchers, uint256 principal);
     /// @notice Emitted when a numeric parameter changes.
@@ -113,12 +116,40 @@ interface IVoucherMarket is ICinderErrors {
         address recipient
     ) external returns (uint256 cost);
 
-    /// @notice Burns `vouchers` of `holder` (held by or approved to the caller) and pays their escrowed principal
-    ///         to `provider`, minus `protocolFeeBps` (rounded up) to the treasury; reports the principal to the
-    ///         engine as organic revenue.
+    /// @notice Takes `holder`'s vouchers for a job of `units` model units into the caller's custody: enough whole
+    ///         vouchers to pay for every unit (rounded up). Returns the class's model, its units per voucher and
+    ///         the vouchers taken.
+    /// @dev Only REDEEMER_ROLE (the JobCoordinator), for a holder that approved it (`setApprovalForAll`). Moves
+    ///      without an acceptance hook. Reverts with {ZeroAmount}, {NotApproved}, {UnknownClass} or
+    ///      `ERC1155InsufficientBalance`.
+    function escrowForJob(
+        address holder,
+        uint256 classId,
+        uint256 units
+    ) external returns (bytes32 modelId, uint256 unitsPerVoucher, uint256 vouchers);
+
+    /// @notice Returns `vouchers` from the caller's custody to `holder` (the unused part of a job's escrow).
+    /// @dev Only REDEEMER_ROLE. Never calls an acceptance hook, so a refund cannot be refused. Reverts with
+    ///      {ZeroAddress} or `ERC1155InsufficientBalance`.
+    function returnEscrow(address holder, uint256 classId, uint256 vouchers) external;
+
+    /// @notice Burns `vouchers` of `holder` (held by or approved to the caller) and credits their escrowed
+    ///         principal to `provider`, minus `protocolFeeBps` (rounded up) credited to the treasury; both withdraw
+    ///         with {withdraw}. Reports the principal to the engine as organic revenue and returns it in USD
+    ///         (18 decimals).
     /// @dev Only REDEEMER_ROLE (the JobCoordinator). Reverts with {ZeroAmount}, {ZeroAddress}, {UnknownClass},
     ///      {NotApproved} or `ERC1155InsufficientBalance`.
-    function redeem(address holder, uint256 classId, uint256 vouchers, address provider) external;
+    function redeem(
+        address holder,
+        uint256 classId,
+        uint256 vouchers,
+        address provider
+    ) external returns (uint256 usd);
+
+    /// @notice Pays `account` everything credited to it in `stablecoin` (provider earnings, treasury fees).
+    ///         Anyone may trigger it; the money only ever goes to `account`. Never paused.
+    /// @dev Reverts with {ZeroAmount} when nothing is owed, or the stablecoin's own error.
+    function withdraw(address account, IERC20 stablecoin) external returns (uint256 amount);
 
     /// @notice After expiry, burns the caller's `vouchers` and returns their principal (the premium is not
     ///         refunded).
@@ -145,6 +176,9 @@ interface IVoucherMarket is ICinderErrors {
         uint256 classId,
         uint256 vouchers
     ) external view returns (uint256 principal, uint256 premium);
+
+    /// @notice Stablecoin credited to `account` (redeemed principal, fees) and not yet withdrawn.
+    function owed(address account, IERC20 stablecoin) external view returns (uint256);
 
     /// @notice Fee kept from redemptions, in bps.
     function protocolFeeBps() external view returns (uint256);

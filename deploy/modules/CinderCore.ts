@@ -15,6 +15,8 @@ export const ROLES = {
   REPORTER: id("REPORTER_ROLE"),
   SLASHER: id("SLASHER_ROLE"),
   REDEEMER: id("REDEEMER_ROLE"),
+  DISPUTE: id("DISPUTE_ROLE"),
+  ARBITER: id("ARBITER_ROLE"),
 } as const;
 
 /**

@@ -294,6 +294,42 @@ contract BurnMintEngineTest is Test {
         vm.assertEq(token.balanceOf(address(engine)), pool - got1 - got2, "engine keeps the dust");
     }
 
+    // ------------------------------------------------------------------ subsidy
+
+    /// @notice Returned subsidy leaves its epoch's `subsidyMintedUsd` (and the current budget, if that epoch is
+    ///         the current one) exactly as if never minted, burns exactly the caller's returned credit, and can
+    ///         never exceed what the epoch minted.
+    function testFuzz_returnedSubsidyGoesBackToItsEpoch(uint256 minted, uint256 returned, bool later) public {
+        engine.grantRole(engine.COORDINATOR_ROLE(), address(this));
+        minted = bound(minted, 1, SUBSIDY_BUDGET);
+        returned = bound(returned, 1, minted);
+        uint256 g = engine.currentEpoch();
+        engine.mintSubsidisedCredits(address(this), minted);
+        if (later) vm.warp(block.timestamp + 1 days);
+
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ICinderErrors.ParameterOutOfBounds.selector,
+                bytes32("subsidyReturned"),
+                minted + 1,
+                1,
+                minted
+            )
+        );
+        engine.returnSubsidisedCredits(g, minted + 1);
+
+        uint256 supply = credit.totalSupply();
+        engine.returnSubsidisedCredits(g, returned);
+        vm.assertEq(engine.epochLedger(g).subsidyMintedUsd, minted - returned, "epoch's subsidy net of returns");
+        vm.assertEq(credit.balanceOf(address(this)), minted - returned, "caller's credit burned");
+        vm.assertEq(credit.totalSupply(), supply - returned, "supply");
+        vm.assertEq(
+            engine.subsidyRemaining(),
+            later ? SUBSIDY_BUDGET : SUBSIDY_BUDGET - (minted - returned),
+            "current budget"
+        );
+    }
+
     // ------------------------------------------------------------------ helpers
 
     function _deployEngine(

@@ -128,6 +128,32 @@ contract DailyCreditTest is CoreFixture {
         vm.assertEq(credit.spentToday(alice), 0, "nothing spent yet");
     }
 
+    /// @notice A refund gives back min(usd, spent today), never more, so the allowance stays within
+    ///         creditPerDay × balance; on a later day, a refund for the spending day gives nothing back.
+    function testFuzz_refundRestoresAtMostTodaysSpending(uint256 amount, uint256 spent, uint256 usd) public {
+        amount = bound(amount, 1, 20_000e18);
+        vm.prank(alice);
+        credit.mint(amount, type(uint256).max);
+        uint256 budget = (amount * CREDIT_PER_DAY) / 1e18; // ≥ 1: one credit is worth one USD a day
+        spent = bound(spent, 1, budget);
+        usd = bound(usd, 0, 2 * budget);
+        uint256 day = credit.currentDay();
+        credit.spend(alice, spent);
+
+        uint256 refunded = credit.refund(alice, day, usd);
+        vm.assertEq(refunded, Math.min(usd, spent), "refunds min(usd, spent today)");
+        vm.assertEq(credit.spentToday(alice), spent - refunded, "spent today");
+        vm.assertEq(credit.dailyAllowance(alice), budget - spent + refunded, "allowance restored");
+        vm.assertLe(credit.dailyAllowance(alice), budget, "never above the day's budget");
+
+        // Tomorrow starts afresh, and a refund for today then gives nothing back.
+        if (spent - refunded != 0) {
+            vm.warp((day + 1) * 1 days);
+            vm.assertEq(credit.refund(alice, day, spent), 0, "no refund of an earlier day");
+            vm.assertEq(credit.dailyAllowance(alice), budget, "fresh allowance, nothing carried over");
+        }
+    }
+
     /// @notice Credits received by transfer spend from the next UTC day; credits sent away stop at once,
     ///         so the same credit cannot be spent twice on one day.
     function testFuzz_transferredCreditsSpendOnlyFromTheNextDay(

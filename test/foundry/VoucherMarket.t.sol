@@ -16,11 +16,14 @@ import {IStakingVault} from "../../contracts/interfaces/IStakingVault.sol";
 import {IPriceOracle} from "../../contracts/interfaces/IPriceOracle.sol";
 import {IProtocolToken} from "../../contracts/interfaces/IProtocolToken.sol";
 import {IVoucherMarket} from "../../contracts/interfaces/IVoucherMarket.sol";
+import {ICinderErrors} from "../../contracts/interfaces/ICinderErrors.sol";
 
 /// @notice Fuzz tests of VoucherMarket's money paths, each one exact: a buy pulls principal + ⌈premium⌉ and
-///         escrows the principal; a redemption splits the principal into provider pay + ⌈fee⌉ and reports it to
-///         the engine in 18-decimal USD; a reclaim after expiry returns the principal; caps and fee-on-transfer
-///         coins are refused; burning more than held reverts with the documented error.
+///         escrows the principal; a redemption splits the principal into provider pay + ⌈fee⌉, credited (owed)
+///         without moving stablecoin, and reports it to the engine in 18-decimal USD; a withdrawal pays an
+///         account exactly what it is owed, once; a job escrow takes ⌈units / unitsPerVoucher⌉ vouchers into
+///         custody and returning them restores the holder; a reclaim after expiry returns the principal; caps
+///         and fee-on-transfer coins are refused; burning more than held reverts with the documented error.
 contract VoucherMarketTest is Test {
     uint256 internal constant START = 1_767_225_600 + 13 hours;
     bytes32 internal constant MODEL = keccak256("llama");
@@ -94,18 +97,77 @@ contract VoucherMarketTest is Test {
         vm.prank(buyer);
         market.setApprovalForAll(address(this), true);
 
-        market.redeem(buyer, id, redeemed, provider);
+        uint256 usd = market.redeem(buyer, id, redeemed, provider);
 
         uint256 principal = unitPrice * redeemed;
         uint256 fee = Math.mulDiv(principal, feeBps, 10_000, Math.Rounding.Ceil);
-        vm.assertEq(coin.balanceOf(provider), principal - fee, "provider paid principal - fee");
-        vm.assertEq(coin.balanceOf(treasury), fee, "treasury took the fee");
+        vm.assertEq(market.owed(provider, coin), principal - fee, "provider owed principal - fee");
+        vm.assertEq(market.owed(treasury, coin), fee, "treasury owed the fee");
+        vm.assertEq(coin.balanceOf(provider) + coin.balanceOf(treasury), 0, "nothing pushed");
         vm.assertEq(market.escrowed(id), unitPrice * (bought - redeemed), "escrow left");
-        vm.assertEq(coin.balanceOf(address(market)), market.escrowed(id), "balance = escrow");
+        vm.assertEq(coin.balanceOf(address(market)), market.escrowed(id) + principal, "balance = escrow + owed");
+        vm.assertEq(usd, principal * 10 ** (18 - decimals), "returned the principal in 18-decimal USD");
         vm.assertEq(
             engine.epochLedger(engine.currentEpoch()).voucherRevenueUsd,
-            principal * 10 ** (18 - decimals),
+            usd,
             "revenue reported in 18-decimal USD"
+        );
+
+        // Anyone withdraws for each account; the money goes to the account, exactly once.
+        address stranger = makeAddr("stranger");
+        vm.startPrank(stranger);
+        if (principal - fee != 0) vm.assertEq(market.withdraw(provider, coin), principal - fee, "provider payout");
+        if (fee != 0) vm.assertEq(market.withdraw(treasury, coin), fee, "treasury payout");
+        vm.stopPrank();
+        vm.assertEq(coin.balanceOf(provider), principal - fee, "provider paid principal - fee");
+        vm.assertEq(coin.balanceOf(treasury), fee, "treasury paid the fee");
+        vm.assertEq(coin.balanceOf(stranger), 0, "the caller is never paid");
+        vm.assertEq(coin.balanceOf(address(market)), market.escrowed(id), "balance = escrow once withdrawn");
+        vm.expectRevert(ICinderErrors.ZeroAmount.selector);
+        market.withdraw(provider, coin);
+    }
+
+    /// @notice A job escrow takes exactly ⌈units / unitsPerVoucher⌉ of the holder's vouchers into the caller's
+    ///         custody (escrow and supply unchanged); settling redeems the used part and returns the rest, after
+    ///         which the holder has lost exactly the used vouchers and balance == escrow + owed.
+    function testFuzz_jobEscrowTakesCeilVouchersAndSettlesExactly(
+        uint256 unitsPerVoucher,
+        uint256 bought,
+        uint256 units,
+        uint256 used
+    ) public {
+        unitsPerVoucher = bound(unitsPerVoucher, 1, 1e9);
+        bought = bound(bought, 1, 1e6);
+        units = bound(units, 1, bought * unitsPerVoucher);
+        MockStablecoin coin = new MockStablecoin("Stable", "USD", 6);
+        uint256 id = market.createClass(MODEL, coin, unitsPerVoucher, 1_000_001, 0, 0, 0);
+        vm.prank(buyer);
+        coin.approve(address(market), type(uint256).max);
+        _buy(coin, id, bought);
+        vm.prank(buyer);
+        market.setApprovalForAll(address(this), true);
+
+        (bytes32 modelId, uint256 perVoucher, uint256 vouchers) = market.escrowForJob(buyer, id, units);
+        uint256 expected = (units + unitsPerVoucher - 1) / unitsPerVoucher;
+        vm.assertEq(modelId, MODEL, "model");
+        vm.assertEq(perVoucher, unitsPerVoucher, "units per voucher");
+        vm.assertEq(vouchers, expected, "vouchers = ceil(units / unitsPerVoucher)");
+        vm.assertGe(vouchers * unitsPerVoucher, units, "covers every unit");
+        vm.assertLt((vouchers - 1) * unitsPerVoucher, units, "not one voucher more");
+        vm.assertEq(market.balanceOf(address(this), id), vouchers, "custody");
+        vm.assertEq(market.balanceOf(buyer, id), bought - vouchers, "holder debited");
+        vm.assertEq(market.totalSupply(id), bought, "custody is not redemption");
+
+        used = bound(used, 0, vouchers);
+        if (used != 0) market.redeem(address(this), id, used, provider);
+        if (vouchers - used != 0) market.returnEscrow(buyer, id, vouchers - used);
+        vm.assertEq(market.balanceOf(address(this), id), 0, "custody emptied");
+        vm.assertEq(market.balanceOf(buyer, id), bought - used, "holder lost exactly the used vouchers");
+        vm.assertEq(market.escrowed(id), 1_000_001 * (bought - used), "escrow");
+        vm.assertEq(
+            coin.balanceOf(address(market)),
+            market.escrowed(id) + market.owed(provider, coin) + market.owed(treasury, coin),
+            "balance = escrow + owed"
         );
     }
 

@@ -32,6 +32,11 @@ import { deployEconomy, deployEconomyFixture, DAY, ROLES, WAD } from "./fixtures
  * └── emitted == 0 → nothing minted; toStakers == 0 → vault not notified
  * claimEmissions: NotDistributed, AlreadyClaimed, zero share → returns 0 without event, pro-rata rounded down
  * recordWork / mintSubsidisedCredits / recordVoucherRevenue: role, ZeroAddress, ZeroAmount, budget, events
+ * returnSubsidisedCredits (COORDINATOR only; works paused)
+ * ├── usd == 0 → ZeroAmount ── usd > that epoch's subsidyMintedUsd → ParameterOutOfBounds("subsidyReturned", usd, 1, minted)
+ * ├── caller holds less credit than usd → ERC20InsufficientBalance
+ * └── otherwise: that epoch's subsidyMintedUsd −= usd (current epoch: subsidyRemaining += usd), burn the
+ *     caller's credit, SubsidisedCreditsReturned(epoch, caller, usd)
  * setters: role, inclusive bounds ±1, events; setOracle must answer; setTreasury(0) → ZeroAddress
  * views: emissionFor (before genesis, halvings, ≥ 256 halvings), subsidyRatio (no work), subsidyRemaining
  *        (budget lowered below use), organicUsd, netSupplyChange, quotes
@@ -968,6 +973,87 @@ describe("BurnMintEngine", () => {
     });
   });
 
+  describe("returnSubsidisedCredits", () => {
+    it("burns the caller's credit, gives it back to the epoch's budget and emits SubsidisedCreditsReturned", async () => {
+      const { engine, computeCredit, coordinator, genesis } = await loadFixture(engineFixture);
+      // The coordinator reserves $400 of subsidy for a job (minted to itself), which uses $250 of it.
+      await engine.connect(coordinator).mintSubsidisedCredits(coordinator.address, 400n * WAD);
+      const supply = await computeCredit.totalSupply();
+      const tx = engine.connect(coordinator).returnSubsidisedCredits(genesis, 150n * WAD);
+      await expect(tx)
+        .to.emit(engine, "SubsidisedCreditsReturned")
+        .withArgs(genesis, coordinator.address, 150n * WAD);
+      await expect(tx).to.changeTokenBalance(computeCredit, coordinator, -150n * WAD);
+      expect(await computeCredit.totalSupply()).to.equal(supply - 150n * WAD);
+      expect((await engine.epochLedger(genesis)).subsidyMintedUsd).to.equal(250n * WAD);
+      expect(await engine.subsidyRemaining()).to.equal(BUDGET - 250n * WAD);
+    });
+
+    it("makes returned budget usable again: after returning everything the whole budget can be minted", async () => {
+      const { engine, coordinator, provider1, genesis } = await loadFixture(engineFixture);
+      await engine.connect(coordinator).mintSubsidisedCredits(coordinator.address, BUDGET);
+      await expect(engine.connect(coordinator).mintSubsidisedCredits(provider1.address, 1n))
+        .to.be.revertedWithCustomError(engine, "SubsidyBudgetExceeded")
+        .withArgs(1n, 0n);
+      await engine.connect(coordinator).returnSubsidisedCredits(genesis, BUDGET);
+      expect((await engine.epochLedger(genesis)).subsidyMintedUsd).to.equal(0n);
+      expect(await engine.subsidyRemaining()).to.equal(BUDGET);
+      await expect(engine.connect(coordinator).mintSubsidisedCredits(provider1.address, BUDGET))
+        .to.emit(engine, "SubsidisedCreditsMinted")
+        .withArgs(genesis, provider1.address, BUDGET);
+    });
+
+    it("reduces a past epoch's subsidyMintedUsd and leaves the current epoch's budget as it is", async () => {
+      const { engine, computeCredit, coordinator, genesis } = await loadFixture(engineFixture);
+      await engine.connect(coordinator).mintSubsidisedCredits(coordinator.address, 300n * WAD);
+      await goToEpoch(genesis + 1n);
+      await engine.connect(coordinator).mintSubsidisedCredits(coordinator.address, 100n * WAD);
+      await expect(engine.connect(coordinator).returnSubsidisedCredits(genesis, 200n * WAD))
+        .to.emit(engine, "SubsidisedCreditsReturned")
+        .withArgs(genesis, coordinator.address, 200n * WAD);
+      expect((await engine.epochLedger(genesis)).subsidyMintedUsd).to.equal(100n * WAD);
+      expect((await engine.epochLedger(genesis + 1n)).subsidyMintedUsd).to.equal(100n * WAD);
+      expect(await engine.subsidyRemaining()).to.equal(BUDGET - 100n * WAD);
+      expect(await computeCredit.balanceOf(coordinator.address)).to.equal(200n * WAD);
+    });
+
+    it("refuses more than the epoch's subsidyMintedUsd with ParameterOutOfBounds(subsidyReturned, usd, 1, minted)", async () => {
+      const { engine, coordinator, genesis } = await loadFixture(engineFixture);
+      await engine.connect(coordinator).mintSubsidisedCredits(coordinator.address, 400n * WAD);
+      await expect(engine.connect(coordinator).returnSubsidisedCredits(genesis, 400n * WAD + 1n))
+        .to.be.revertedWithCustomError(engine, "ParameterOutOfBounds")
+        .withArgs(param("subsidyReturned"), 400n * WAD + 1n, 1n, 400n * WAD);
+      // Another epoch's subsidy does not count: an epoch with none minted takes nothing back.
+      await goToEpoch(genesis + 1n);
+      await expect(engine.connect(coordinator).returnSubsidisedCredits(genesis + 1n, 1n))
+        .to.be.revertedWithCustomError(engine, "ParameterOutOfBounds")
+        .withArgs(param("subsidyReturned"), 1n, 1n, 0n);
+      await engine.connect(coordinator).returnSubsidisedCredits(genesis, 400n * WAD); // exactly all of it
+      expect((await engine.epochLedger(genesis)).subsidyMintedUsd).to.equal(0n);
+    });
+
+    it("burns only the caller's own credit: ERC20InsufficientBalance when it holds less than it returns", async () => {
+      const { engine, computeCredit, coordinator, provider1, genesis } = await loadFixture(engineFixture);
+      await engine.connect(coordinator).mintSubsidisedCredits(provider1.address, 400n * WAD);
+      await expect(engine.connect(coordinator).returnSubsidisedCredits(genesis, 100n * WAD))
+        .to.be.revertedWithCustomError(computeCredit, "ERC20InsufficientBalance")
+        .withArgs(coordinator.address, 0n, 100n * WAD);
+      expect(await computeCredit.balanceOf(provider1.address)).to.equal(400n * WAD);
+      expect((await engine.epochLedger(genesis)).subsidyMintedUsd).to.equal(400n * WAD);
+    });
+
+    it("is only for COORDINATOR_ROLE and rejects a zero amount", async () => {
+      const { engine, coordinator, outsider, genesis } = await loadFixture(engineFixture);
+      await engine.connect(coordinator).mintSubsidisedCredits(coordinator.address, WAD);
+      await expect(engine.connect(outsider).returnSubsidisedCredits(genesis, WAD))
+        .to.be.revertedWithCustomError(engine, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, ROLES.COORDINATOR);
+      await expect(
+        engine.connect(coordinator).returnSubsidisedCredits(genesis, 0n),
+      ).to.be.revertedWithCustomError(engine, "ZeroAmount");
+    });
+  });
+
   describe("recordVoucherRevenue", () => {
     it("adds voucher revenue to the epoch's organic USD and emits VoucherRevenueRecorded", async () => {
       const { engine, reporter, alice, genesis } = await loadFixture(engineFixture);
@@ -1213,6 +1299,11 @@ describe("BurnMintEngine", () => {
       );
       await engine.connect(coordinator).recordWork(provider1.address, WAD, true);
       await engine.connect(coordinator).mintSubsidisedCredits(provider1.address, WAD);
+      await engine.connect(coordinator).mintSubsidisedCredits(coordinator.address, WAD);
+      await expect(engine.connect(coordinator).returnSubsidisedCredits(genesis, WAD)).to.emit(
+        engine,
+        "SubsidisedCreditsReturned",
+      );
       await engine.connect(reporter).recordVoucherRevenue(WAD);
       await goToEpoch(genesis + 1n);
       await engine.distribute(genesis);

@@ -565,6 +565,98 @@ describe("DailyCredit", () => {
     });
   });
 
+  describe("refund", () => {
+    it("may be called only by SPENDER_ROLE", async () => {
+      const { credit, spender, alice, admin, outsider } = await loadFixture(holdersFixture);
+      await credit.connect(spender).spend(alice, 4n * USD);
+      const day = await today();
+      for (const caller of [outsider, alice, admin]) {
+        await expect(credit.connect(caller).refund(alice, day, USD))
+          .to.be.revertedWithCustomError(credit, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, ROLES.SPENDER);
+      }
+      expect(await credit.spentToday(alice)).to.equal(4n * USD);
+    });
+
+    it("restores part of today's spending, returns it and emits AllowanceRefunded(account, spender, day, usd)", async () => {
+      const { credit, spender, alice } = await loadFixture(holdersFixture);
+      const day = await today();
+      await credit.connect(spender).spend(alice, 6n * USD);
+      expect(await credit.connect(spender).refund.staticCall(alice, day, 4n * USD)).to.equal(4n * USD);
+      await expect(credit.connect(spender).refund(alice, day, 4n * USD))
+        .to.emit(credit, "AllowanceRefunded")
+        .withArgs(alice.address, spender.address, day, 4n * USD);
+      expect(await credit.spentToday(alice)).to.equal(2n * USD);
+      expect(await credit.dailyAllowance(alice)).to.equal(8n * USD);
+      // The restored allowance is spendable again today, to the wei.
+      await expect(credit.connect(spender).spend(alice, 8n * USD + 1n))
+        .to.be.revertedWithCustomError(credit, "InsufficientDailyAllowance")
+        .withArgs(alice.address, 8n * USD, 8n * USD + 1n);
+      await credit.connect(spender).spend(alice, 8n * USD);
+      expect(await credit.dailyAllowance(alice)).to.equal(0n);
+    });
+
+    it("caps the refund at what was spent today: never more allowance than creditPerDay × balance", async () => {
+      const { credit, spender, alice } = await loadFixture(holdersFixture);
+      const day = await today();
+      await credit.connect(spender).spend(alice, 3n * USD);
+      expect(await credit.connect(spender).refund.staticCall(alice, day, 5n * USD)).to.equal(3n * USD);
+      await expect(credit.connect(spender).refund(alice, day, 5n * USD))
+        .to.emit(credit, "AllowanceRefunded")
+        .withArgs(alice.address, spender.address, day, 3n * USD);
+      expect(await credit.spentToday(alice)).to.equal(0n);
+      expect(await credit.dailyAllowance(alice)).to.equal(10n * USD);
+      // Nothing left to refund.
+      expect(await credit.connect(spender).refund.staticCall(alice, day, USD)).to.equal(0n);
+      await credit.connect(spender).refund(alice, day, USD);
+      expect(await credit.dailyAllowance(alice)).to.equal(10n * USD);
+    });
+
+    it("returns 0 and changes nothing for another day: yesterday's spending never comes back, nor a future day's", async () => {
+      const { credit, spender, alice } = await loadFixture(holdersFixture);
+      const day = await today();
+      await credit.connect(spender).spend(alice, 4n * USD);
+      await goTo(day + 1n);
+      await credit.connect(spender).spend(alice, 3n * USD);
+      for (const other of [day, day + 2n]) {
+        expect(await credit.connect(spender).refund.staticCall(alice, other, 4n * USD)).to.equal(0n);
+        await expect(credit.connect(spender).refund(alice, other, 4n * USD)).not.to.emit(
+          credit,
+          "AllowanceRefunded",
+        );
+      }
+      expect(await credit.spentToday(alice)).to.equal(3n * USD);
+      expect(await credit.dailyAllowance(alice)).to.equal(7n * USD);
+    });
+
+    it("returns 0 and changes nothing when the account's ledger is of an older day (nothing spent today)", async () => {
+      const { credit, spender, alice } = await loadFixture(holdersFixture);
+      const day = await today();
+      await credit.connect(spender).spend(alice, 4n * USD); // the ledger now holds day `day`, spent 4
+      await goTo(day + 1n);
+      expect(await credit.connect(spender).refund.staticCall(alice, day + 1n, 4n * USD)).to.equal(0n);
+      await expect(credit.connect(spender).refund(alice, day + 1n, 4n * USD)).not.to.emit(
+        credit,
+        "AllowanceRefunded",
+      );
+      expect(await credit.spentToday(alice)).to.equal(0n);
+      expect(await credit.dailyAllowance(alice)).to.equal(10n * USD);
+      await expect(credit.connect(spender).spend(alice, 10n * USD + 1n))
+        .to.be.revertedWithCustomError(credit, "InsufficientDailyAllowance")
+        .withArgs(alice.address, 10n * USD, 10n * USD + 1n);
+    });
+
+    it("refunds only the account named: another account's spending is untouched", async () => {
+      const { credit, spender, alice, bob } = await loadFixture(holdersFixture);
+      const day = await today();
+      await credit.connect(spender).spend(alice, 2n * USD);
+      await credit.connect(spender).spend(bob, 5n * USD);
+      await credit.connect(spender).refund(bob, day, 5n * USD);
+      expect(await credit.spentToday(bob)).to.equal(0n);
+      expect(await credit.spentToday(alice)).to.equal(2n * USD);
+    });
+  });
+
   describe("setCurve", () => {
     it("may be called only by the admin", async () => {
       const { credit, guardian, outsider } = await loadFixture(deployCoreFixture);

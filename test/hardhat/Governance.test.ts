@@ -2,15 +2,27 @@ import { expect } from "chai";
 import { ethers, ignition } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { id, MaxUint256, ZeroAddress, ZeroHash, type BaseContract, type Interface } from "ethers";
+import {
+  id,
+  MaxUint256,
+  toUtf8Bytes,
+  ZeroAddress,
+  ZeroHash,
+  type BaseContract,
+  type Interface,
+} from "ethers";
 import Cinder from "../../deploy/modules/Cinder";
 import { DAY, ROLES, WAD } from "./fixtures";
+import { signResult } from "./jobsFixture";
 import type {
+  ArbiterCommitteeVerifier,
   BurnMintEngine,
   CinderTimelock,
   ComputeCredit,
   DailyCredit,
+  DisputeModule,
   FixedPriceOracle,
+  JobCoordinator,
   MockStablecoin,
   ModelRegistry,
   ProtocolToken,
@@ -23,12 +35,18 @@ import type {
  * Governance of the whole protocol as `deploy/modules/Cinder.ts` wires it: the role map after deployment,
  * the timelock flow, the guardian's pause-only power, and the absence of an admin path to user funds.
  * One fixture deploys through the same Ignition module users run, then gives the users positions in every
- * module (stake, cooling stake, daily credit, compute credit, vouchers, provider bonds).
+ * module (stake, cooling stake, daily credit, compute credit, vouchers, provider bonds, a settled voucher job
+ * whose pay the provider is owed, and an open job holding vouchers in the coordinator's custody).
  */
 
 const TIMELOCK_DELAY = 9n * DAY; // distinct from the module default (8 days), so the parameter is checked
 const UNSTAKE_COOLDOWN = 7n * DAY; // CinderCore default
 const UNBONDING_PERIOD = 7n * DAY; // CinderMarket default
+const HOUR = 3_600n;
+const CHALLENGE_WINDOW = HOUR; // CinderJobs default
+const DISPUTE_TIMEOUT = DAY; // CinderJobs default
+const PROTOCOL_FEE_BPS = 100n; // CinderMarket default
+const UNITS_PER_VOUCHER = 1_000n;
 const MODEL_ID = id("llama-3.2-1b-instruct-q4");
 const WEIGHTS_HASH = id("sha256 of the GGUF file");
 const USDC = 10n ** 6n;
@@ -45,9 +63,21 @@ const MODULES = [
   "modelRegistry",
   "providerRegistry",
   "voucherMarket",
+  "jobCoordinator",
+  "disputeModule",
+  "verifier",
 ] as const;
 type ModuleName = (typeof MODULES)[number];
-const PAUSABLE = ["vault", "dailyCredit", "engine", "providerRegistry", "voucherMarket"] as const;
+/** Modules with a guardian pause. The DisputeModule never pauses: a paused challenge path would let wrong
+ *  results finalise while their windows run out. */
+const PAUSABLE = [
+  "vault",
+  "dailyCredit",
+  "engine",
+  "providerRegistry",
+  "voucherMarket",
+  "jobCoordinator",
+] as const;
 type RoleName = keyof typeof ROLES;
 const ROLE_NAMES = Object.keys(ROLES) as RoleName[];
 
@@ -60,13 +90,26 @@ const ROLE_MAP: Record<ModuleName, Partial<Record<RoleName, string[]>>> = {
     LOCKER: ["dailyCredit"],
     REWARDER: ["engine"],
   },
-  dailyCredit: { DEFAULT_ADMIN: ["timelock"], GUARDIAN: ["guardian"] },
-  computeCredit: { DEFAULT_ADMIN: ["timelock"], ENGINE: ["engine"] },
+  dailyCredit: { DEFAULT_ADMIN: ["timelock"], GUARDIAN: ["guardian"], SPENDER: ["jobCoordinator"] },
+  computeCredit: { DEFAULT_ADMIN: ["timelock"], ENGINE: ["engine"], PROTOCOL: ["jobCoordinator"] },
   oracle: { DEFAULT_ADMIN: ["timelock"] },
-  engine: { DEFAULT_ADMIN: ["timelock"], GUARDIAN: ["guardian"], REPORTER: ["voucherMarket"] },
+  engine: {
+    DEFAULT_ADMIN: ["timelock"],
+    GUARDIAN: ["guardian"],
+    REPORTER: ["voucherMarket"],
+    COORDINATOR: ["jobCoordinator"],
+  },
   modelRegistry: { DEFAULT_ADMIN: ["timelock"] },
-  providerRegistry: { DEFAULT_ADMIN: ["timelock"], GUARDIAN: ["guardian"] },
-  voucherMarket: { DEFAULT_ADMIN: ["timelock"], GUARDIAN: ["guardian"] },
+  providerRegistry: {
+    DEFAULT_ADMIN: ["timelock"],
+    GUARDIAN: ["guardian"],
+    COORDINATOR: ["jobCoordinator"],
+    SLASHER: ["jobCoordinator", "disputeModule"],
+  },
+  voucherMarket: { DEFAULT_ADMIN: ["timelock"], GUARDIAN: ["guardian"], REDEEMER: ["jobCoordinator"] },
+  jobCoordinator: { DEFAULT_ADMIN: ["timelock"], GUARDIAN: ["guardian"], DISPUTE: ["disputeModule"] },
+  disputeModule: { DEFAULT_ADMIN: ["timelock"] },
+  verifier: { DEFAULT_ADMIN: ["timelock"], ARBITER: ["arbiter"] },
 };
 
 /** Mutating functions that are not DEFAULT_ADMIN_ROLE-only: user entry points, module roles, guardian. */
@@ -89,6 +132,7 @@ const NOT_ADMIN: Record<ModuleName, string[]> = {
     "mint",
     "burn",
     "spend",
+    "refund",
     "approve",
     "transfer",
     "transferFrom",
@@ -105,6 +149,7 @@ const NOT_ADMIN: Record<ModuleName, string[]> = {
     "claimEmissions",
     "recordWork",
     "mintSubsidisedCredits",
+    "returnSubsidisedCredits",
     "recordVoucherRevenue",
     "pause",
     "renounceRole",
@@ -127,7 +172,10 @@ const NOT_ADMIN: Record<ModuleName, string[]> = {
   ],
   voucherMarket: [
     "buy",
+    "escrowForJob",
+    "returnEscrow",
     "redeem",
+    "withdraw",
     "reclaim",
     "safeTransferFrom",
     "safeBatchTransferFrom",
@@ -135,6 +183,21 @@ const NOT_ADMIN: Record<ModuleName, string[]> = {
     "pause",
     "renounceRole",
   ],
+  jobCoordinator: [
+    "requestJob",
+    "cancel",
+    "acceptJob",
+    "submitResult",
+    "finalize",
+    "finalizeBatch",
+    "expire",
+    "markChallenged",
+    "resolveChallenge",
+    "pause",
+    "renounceRole",
+  ],
+  disputeModule: ["challenge", "resolve", "renounceRole"],
+  verifier: ["vote", "renounceRole"],
 };
 
 // ------------------------------------------------------------------------------------------ timelock helpers
@@ -219,12 +282,13 @@ async function govern(f: Governance, calls: Call[]) {
 // ------------------------------------------------------------------------------------------ fixture
 
 async function governedProtocolFixture() {
-  const [deployer, guardian, proposer, alice, provider, exitingProvider, coordinator, outsider] =
+  const [deployer, guardian, proposer, alice, provider, exitingProvider, coordinator, outsider, arbiter] =
     await ethers.getSigners();
 
   const d = await ignition.deploy(Cinder, {
     parameters: {
       Cinder: { guardian: guardian.address, proposer: proposer.address, timelockDelay: TIMELOCK_DELAY },
+      CinderJobs: { arbiter: arbiter.address },
     },
   });
   const modules = {
@@ -237,6 +301,9 @@ async function governedProtocolFixture() {
     modelRegistry: d.modelRegistry as unknown as ModelRegistry,
     providerRegistry: d.providerRegistry as unknown as ProviderRegistry,
     voucherMarket: d.voucherMarket as unknown as VoucherMarket,
+    jobCoordinator: d.jobCoordinator as unknown as JobCoordinator,
+    disputeModule: d.disputeModule as unknown as DisputeModule,
+    verifier: d.verifier as unknown as ArbiterCommitteeVerifier,
   };
   const timelock = d.timelock as unknown as CinderTimelock;
   const usdc = (await ethers.deployContract("MockStablecoin", [
@@ -244,7 +311,16 @@ async function governedProtocolFixture() {
     "USDC",
     6,
   ])) as unknown as MockStablecoin;
-  const { token, vault, dailyCredit, engine, modelRegistry, providerRegistry, voucherMarket } = modules;
+  const {
+    token,
+    vault,
+    dailyCredit,
+    engine,
+    modelRegistry,
+    providerRegistry,
+    voucherMarket,
+    jobCoordinator,
+  } = modules;
 
   const expiry = BigInt(await time.latest()) + 30n * DAY;
   const f = {
@@ -259,9 +335,13 @@ async function governedProtocolFixture() {
     exitingProvider,
     coordinator,
     outsider,
+    arbiter,
     classId: 1n,
     expiringClassId: 2n,
     expiry,
+    settledJob: 1n,
+    openJob: 2n,
+    marketTreasury: await voucherMarket.treasury(), // fees credited in the fixture are owed to it
   };
 
   // Governance lists a model and two voucher classes (one expiring) — through the timelock, as it must.
@@ -316,6 +396,38 @@ async function governedProtocolFixture() {
   }
   await providerRegistry.connect(exitingProvider).requestExit();
 
+  // A voucher job settled through the JobCoordinator: 2 500 units escrow 3 vouchers; the provider uses 1 500
+  // units (2 vouchers, credited to it in the market, not yet withdrawn) and 1 voucher goes back to alice.
+  const voucherJob = (units: bigint, deadline: bigint) =>
+    jobCoordinator
+      .connect(alice)
+      .requestJob(
+        MODEL_ID,
+        id(`prompt ${units}`),
+        toUtf8Bytes("ipfs://input"),
+        units,
+        { kind: 0, classId: f.classId, maxPricePerUnit: 0 },
+        deadline,
+        ZeroAddress,
+      );
+  await voucherMarket.connect(alice).setApprovalForAll(await jobCoordinator.getAddress(), true);
+  await voucherJob(2_500n, BigInt(await time.latest()) + HOUR);
+  await jobCoordinator.connect(provider).acceptJob(f.settledJob);
+  const outputHash = id("output");
+  const job = await jobCoordinator.getJob(f.settledJob);
+  const signature = await signResult(provider, jobCoordinator, {
+    jobId: f.settledJob,
+    modelId: MODEL_ID,
+    inputHash: job.inputHash,
+    outputHash,
+    unitsUsed: 1_500n,
+  });
+  await jobCoordinator.connect(provider).submitResult(f.settledJob, outputHash, 1_500n, signature);
+  await time.increase(CHALLENGE_WINDOW);
+  await jobCoordinator.finalize(f.settledJob);
+  // And a job still open: 1 voucher in the coordinator's custody.
+  await voucherJob(UNITS_PER_VOUCHER, BigInt(await time.latest()) + HOUR);
+
   return f;
 }
 
@@ -323,7 +435,17 @@ type Fixture = Awaited<ReturnType<typeof governedProtocolFixture>>;
 
 /** Everything users own across the protocol; no admin call may change any of it. */
 async function holdings(f: Fixture) {
-  const { token, vault, dailyCredit, computeCredit, voucherMarket, providerRegistry, usdc, alice } = f;
+  const {
+    token,
+    vault,
+    dailyCredit,
+    computeCredit,
+    voucherMarket,
+    providerRegistry,
+    jobCoordinator,
+    usdc,
+    alice,
+  } = f;
   const [cooling, unlockTime] = await vault.coolingOf(alice.address);
   const position = await dailyCredit.positionOf(alice.address);
   const providers: Record<string, unknown> = {};
@@ -355,6 +477,18 @@ async function holdings(f: Fixture) {
     escrow: await voucherMarket.escrowed(f.classId),
     expiringEscrow: await voucherMarket.escrowed(f.expiringClassId),
     marketUsdc: await usdc.balanceOf(await voucherMarket.getAddress()),
+    providerOwed: await voucherMarket.owed(f.provider.address, await usdc.getAddress()),
+    treasuryOwed: await voucherMarket.owed(f.marketTreasury, await usdc.getAddress()),
+    custody: await voucherMarket.balanceOf(await jobCoordinator.getAddress(), f.classId),
+    openJob: await jobCoordinator.getJob(f.openJob).then((j) => ({
+      status: j.status,
+      requester: j.requester,
+      provider: j.provider,
+      classId: j.classId,
+      maxUnits: j.maxUnits,
+      escrow: j.escrow,
+      deadline: j.deadline,
+    })),
     vaultTokens: await token.balanceOf(await vault.getAddress()),
     registryTokens: await token.balanceOf(await providerRegistry.getAddress()),
     providers,
@@ -424,6 +558,24 @@ async function adminCalls(f: Fixture): Promise<Record<ModuleName, [string, unkno
       ["unpause", []],
       ...roles,
     ],
+    jobCoordinator: [
+      ["setChallengeWindow", [2n * HOUR]],
+      ["setJobDurationBounds", [120n, 2n * DAY]],
+      ["setCollateralPerUsd", [2n * WAD]],
+      ["setLateSlashBps", [500]],
+      ["setDisputeModule", [await f.disputeModule.getAddress()]],
+      ["unpause", []],
+      ...roles,
+    ],
+    disputeModule: [
+      ["setChallengeBond", [200n * WAD]],
+      ["setDisputeTimeout", [2n * DAY]],
+      ["setSlashing", [2_000, 4_000]],
+      ["setJailDuration", [60n * DAY]],
+      ["setVerifier", [await f.verifier.getAddress()]],
+      ...roles,
+    ],
+    verifier: [["setThreshold", [2]], ...roles],
   };
 }
 
@@ -442,14 +594,66 @@ describe("Governance (Cinder module: timelock admin, guardian pause)", () => {
     it("gives the timelock DEFAULT_ADMIN_ROLE on every module and no EOA an admin role anywhere", async () => {
       const f = await loadFixture(governedProtocolFixture);
       const timelock = await f.timelock.getAddress();
+      const eoas = await ethers.getSigners(); // the deployer key first
       for (const name of MODULES) {
         expect(await f[name].hasRole(ROLES.DEFAULT_ADMIN, timelock), name).to.equal(true);
-        for (const eoa of [f.deployer, f.guardian, f.proposer]) {
-          expect(await f[name].hasRole(ROLES.DEFAULT_ADMIN, eoa.address), `${name} ${eoa.address}`).to.equal(
-            false,
-          );
-        }
+        const admins = await Promise.all(
+          eoas.map((eoa) => f[name].hasRole(ROLES.DEFAULT_ADMIN, eoa.address)),
+        );
+        expect(admins, `${name}: an EOA holds DEFAULT_ADMIN_ROLE`).to.deep.equal(eoas.map(() => false));
       }
+    });
+
+    it("makes the timelock the only admin of the verifier, whose role members are enumerable, and appoints one arbiter", async () => {
+      const f = await loadFixture(governedProtocolFixture);
+      const { verifier } = f;
+      expect(await verifier.getRoleMemberCount(ROLES.DEFAULT_ADMIN)).to.equal(1n);
+      expect(await verifier.getRoleMember(ROLES.DEFAULT_ADMIN, 0)).to.equal(await f.timelock.getAddress());
+      expect(await verifier.getRoleMembers(ROLES.ARBITER)).to.deep.equal([f.arbiter.address]);
+      expect(await verifier.threshold()).to.equal(1n);
+      expect(await verifier.coordinator()).to.equal(await f.jobCoordinator.getAddress());
+    });
+
+    it("wires the job lifecycle: the coordinator's dispute module, the module's verifier, and a slashable window of challenge window + dispute timeout", async () => {
+      const f = await loadFixture(governedProtocolFixture);
+      const { jobCoordinator, disputeModule, verifier, providerRegistry } = f;
+      const coordinatorAddress = await jobCoordinator.getAddress();
+      expect(await jobCoordinator.disputeModule()).to.equal(await disputeModule.getAddress());
+      expect(await disputeModule.coordinator()).to.equal(coordinatorAddress);
+      expect(await disputeModule.providers()).to.equal(await providerRegistry.getAddress());
+      expect(await disputeModule.verifier()).to.equal(await verifier.getAddress());
+      expect(await jobCoordinator.challengeWindow()).to.equal(CHALLENGE_WINDOW);
+      expect(await disputeModule.disputeTimeout()).to.equal(DISPUTE_TIMEOUT);
+      // The registry reads the window from the coordinator, its slashing-window source.
+      expect(await jobCoordinator.slashableWindow()).to.equal(CHALLENGE_WINDOW + DISPUTE_TIMEOUT);
+      expect(await providerRegistry.slashableWindow()).to.equal(HOUR + DAY);
+      expect(await providerRegistry.unbondingPeriod()).to.be.greaterThanOrEqual(HOUR + DAY);
+    });
+
+    it("gives the coordinator and the dispute module exactly the roles the job lifecycle needs", async () => {
+      const f = await loadFixture(governedProtocolFixture);
+      const coordinator = await f.jobCoordinator.getAddress();
+      const dispute = await f.disputeModule.getAddress();
+      expect(await f.providerRegistry.hasRole(ROLES.COORDINATOR, coordinator)).to.equal(true);
+      expect(await f.providerRegistry.hasRole(ROLES.SLASHER, coordinator)).to.equal(true);
+      expect(await f.voucherMarket.hasRole(ROLES.REDEEMER, coordinator)).to.equal(true);
+      expect(await f.dailyCredit.hasRole(ROLES.SPENDER, coordinator)).to.equal(true);
+      expect(await f.computeCredit.hasRole(ROLES.PROTOCOL, coordinator)).to.equal(true);
+      expect(await f.engine.hasRole(ROLES.COORDINATOR, coordinator)).to.equal(true);
+      expect(await f.providerRegistry.hasRole(ROLES.SLASHER, dispute)).to.equal(true);
+      expect(await f.jobCoordinator.hasRole(ROLES.DISPUTE, dispute)).to.equal(true);
+      // ...and nothing more: the dispute module cannot settle jobs, the coordinator cannot resolve disputes.
+      expect(await f.providerRegistry.hasRole(ROLES.COORDINATOR, dispute)).to.equal(false);
+      expect(await f.jobCoordinator.hasRole(ROLES.DISPUTE, coordinator)).to.equal(false);
+
+      // The roles work end to end: the fixture's voucher job settled and its provider is owed 2 vouchers' principal
+      // less the protocol fee (rounded up), while 1 voucher of the open job sits in the coordinator's custody.
+      const principal = 2n * VOUCHER_PRICE;
+      const fee = (principal * PROTOCOL_FEE_BPS + 9_999n) / 10_000n;
+      const usdc = await f.usdc.getAddress();
+      expect(await f.voucherMarket.owed(f.provider.address, usdc)).to.equal(principal - fee);
+      expect(await f.voucherMarket.balanceOf(coordinator, f.classId)).to.equal(1n);
+      expect((await f.providerRegistry.getProvider(f.provider.address)).openJobs).to.equal(0n);
     });
 
     it("gives the guardian GUARDIAN_ROLE on the pausable modules only", async () => {
@@ -466,17 +670,22 @@ describe("Governance (Cinder module: timelock admin, guardian pause)", () => {
         deployer: f.deployer.address,
         guardian: f.guardian.address,
         proposer: f.proposer.address,
+        arbiter: f.arbiter.address,
+        alice: f.alice.address,
+        provider: f.provider.address,
+        exitingProvider: f.exitingProvider.address,
+        coordinatorEOA: f.coordinator.address,
+        outsider: f.outsider.address,
         timelock: await f.timelock.getAddress(),
         zero: ZeroAddress,
       };
       for (const name of MODULES) candidates[name] = await f[name].getAddress();
+      const entries = Object.entries(candidates);
 
       for (const name of MODULES) {
         for (const role of ROLE_NAMES) {
-          const holders: string[] = [];
-          for (const [who, address] of Object.entries(candidates)) {
-            if (await f[name].hasRole(ROLES[role], address)) holders.push(who);
-          }
+          const held = await Promise.all(entries.map(([, address]) => f[name].hasRole(ROLES[role], address)));
+          const holders = entries.filter((_, i) => held[i]).map(([who]) => who);
           expect(holders.sort(), `${name} ${role}_ROLE`).to.deep.equal(
             [...(ROLE_MAP[name][role] ?? [])].sort(),
           );
@@ -648,10 +857,11 @@ describe("Governance (Cinder module: timelock admin, guardian pause)", () => {
 
       // The new role works: the coordinator redeems the vouchers alice approved it for.
       await f.voucherMarket.connect(f.alice).setApprovalForAll(coordinator, true);
+      const held = await f.voucherMarket.balanceOf(f.alice.address, f.classId);
       await expect(
         f.voucherMarket.connect(f.coordinator).redeem(f.alice.address, f.classId, 1, f.provider.address),
       ).to.emit(f.voucherMarket, "VouchersRedeemed");
-      expect(await f.voucherMarket.balanceOf(f.alice.address, f.classId)).to.equal(9n);
+      expect(await f.voucherMarket.balanceOf(f.alice.address, f.classId)).to.equal(held - 1n);
     });
 
     it("changes the timelock's own delay only through a timelocked call to itself", async () => {
@@ -759,6 +969,28 @@ describe("Governance (Cinder module: timelock admin, guardian pause)", () => {
       await expect(providerRegistry.connect(exitingProvider).withdrawBond())
         .to.emit(providerRegistry, "BondWithdrawn")
         .withArgs(exitingProvider.address, BOND);
+    });
+
+    it("leaves a requester's cancel open while the coordinator is paused, and provider payouts while the market is", async () => {
+      const f = await loadFixture(governedProtocolFixture);
+      const { jobCoordinator, voucherMarket, alice, provider } = f;
+      await jobCoordinator.connect(f.guardian).pause();
+      await voucherMarket.connect(f.guardian).pause();
+      await expect(jobCoordinator.connect(provider).acceptJob(f.openJob)).to.be.revertedWithCustomError(
+        jobCoordinator,
+        "EnforcedPause",
+      );
+      const held = await voucherMarket.balanceOf(alice.address, f.classId);
+      await expect(jobCoordinator.connect(alice).cancel(f.openJob)).to.emit(jobCoordinator, "JobCancelled");
+      expect(await voucherMarket.balanceOf(alice.address, f.classId)).to.equal(held + 1n);
+
+      const owed = await voucherMarket.owed(provider.address, await f.usdc.getAddress());
+      expect(owed).to.be.greaterThan(0n);
+      await expect(voucherMarket.withdraw(provider.address, await f.usdc.getAddress())).to.changeTokenBalance(
+        f.usdc,
+        provider,
+        owed,
+      );
     });
 
     it("leaves voucher reclaims (and transfers) open while the market is paused", async () => {

@@ -772,11 +772,11 @@ describe("ProviderRegistry", () => {
       await expect(registry.connect(alice).withdrawBond())
         .to.be.revertedWithCustomError(registry, "JobsStillOpen")
         .withArgs(alice.address, 2n);
-      await registry.connect(coordinator).releaseCollateral(alice.address, 299n * WAD);
+      await registry.connect(coordinator).releaseCollateral(alice.address, 299n * WAD, 1n);
       await expect(registry.connect(alice).withdrawBond())
         .to.be.revertedWithCustomError(registry, "JobsStillOpen")
         .withArgs(alice.address, 1n);
-      await registry.connect(coordinator).releaseCollateral(alice.address, 1n * WAD);
+      await registry.connect(coordinator).releaseCollateral(alice.address, 1n * WAD, 1n);
       await expect(registry.connect(alice).withdrawBond())
         .to.emit(registry, "BondWithdrawn")
         .withArgs(alice.address, BOND);
@@ -790,12 +790,12 @@ describe("ProviderRegistry", () => {
       await registry.connect(alice).requestExit();
       await time.increase(UNBONDING);
       // settling A releases all that is left locked, but B is still open
-      await registry.connect(coordinator).releaseCollateral(alice.address, 3_000n * WAD);
+      await registry.connect(coordinator).releaseCollateral(alice.address, 3_000n * WAD, 1n);
       expect((await registry.getProvider(alice.address)).locked).to.equal(0n);
       await expect(registry.connect(alice).withdrawBond())
         .to.be.revertedWithCustomError(registry, "JobsStillOpen")
         .withArgs(alice.address, 1n);
-      await registry.connect(coordinator).releaseCollateral(alice.address, 2_000n * WAD);
+      await registry.connect(coordinator).releaseCollateral(alice.address, 2_000n * WAD, 1n);
       await expect(registry.connect(alice).withdrawBond())
         .to.emit(registry, "BondWithdrawn")
         .withArgs(alice.address, 2_500n * WAD);
@@ -803,7 +803,7 @@ describe("ProviderRegistry", () => {
 
     it("refuses a release for a provider with no open job with NoOpenJobs", async () => {
       const { registry, coordinator, alice } = await loadFixture(registeredFixture);
-      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 1n))
+      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 1n, 1n))
         .to.be.revertedWithCustomError(registry, "NoOpenJobs")
         .withArgs(alice.address);
     });
@@ -882,9 +882,9 @@ describe("ProviderRegistry", () => {
       const { registry, coordinator, alice } = await loadFixture(registeredFixture);
       await registry.connect(coordinator).lockCollateral(alice.address, 2_000n * WAD);
       expect(
-        await registry.connect(coordinator).releaseCollateral.staticCall(alice.address, 500n * WAD),
+        await registry.connect(coordinator).releaseCollateral.staticCall(alice.address, 500n * WAD, 1n),
       ).to.equal(500n * WAD);
-      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 500n * WAD))
+      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 500n * WAD, 1n))
         .to.emit(registry, "CollateralReleased")
         .withArgs(alice.address, 500n * WAD, 1_500n * WAD);
       expect((await registry.getProvider(alice.address)).locked).to.equal(1_500n * WAD);
@@ -895,9 +895,9 @@ describe("ProviderRegistry", () => {
       const { registry, coordinator, alice } = await loadFixture(registeredFixture);
       await registry.connect(coordinator).lockCollateral(alice.address, 2_000n * WAD);
       expect(
-        await registry.connect(coordinator).releaseCollateral.staticCall(alice.address, 9_000n * WAD),
+        await registry.connect(coordinator).releaseCollateral.staticCall(alice.address, 9_000n * WAD, 1n),
       ).to.equal(2_000n * WAD);
-      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 9_000n * WAD))
+      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 9_000n * WAD, 1n))
         .to.emit(registry, "CollateralReleased")
         .withArgs(alice.address, 2_000n * WAD, 0n);
       expect(await registry.freeBond(alice.address)).to.equal(BOND);
@@ -908,9 +908,9 @@ describe("ProviderRegistry", () => {
       await registry.connect(coordinator).lockCollateral(alice.address, 4_000n * WAD);
       await registry.connect(slasher).slash(alice.address, 3_000n * WAD, recipient.address); // bond 2,000, locked cut to 2,000
       expect(
-        await registry.connect(coordinator).releaseCollateral.staticCall(alice.address, 4_000n * WAD),
+        await registry.connect(coordinator).releaseCollateral.staticCall(alice.address, 4_000n * WAD, 1n),
       ).to.equal(2_000n * WAD);
-      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 4_000n * WAD))
+      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 4_000n * WAD, 1n))
         .to.emit(registry, "CollateralReleased")
         .withArgs(alice.address, 2_000n * WAD, 0n);
       expect(await registry.freeBond(alice.address)).to.equal(2_000n * WAD);
@@ -920,11 +920,11 @@ describe("ProviderRegistry", () => {
       const { registry, coordinator, alice, bob } = await loadFixture(registeredFixture);
       await registry.connect(coordinator).lockCollateral(alice.address, 100n * WAD);
       await registry.connect(alice).requestExit();
-      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 100n * WAD))
+      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 100n * WAD, 1n))
         .to.emit(registry, "CollateralReleased")
         .withArgs(alice.address, 100n * WAD, 0n);
       expect((await registry.getProvider(alice.address)).openJobs).to.equal(0n);
-      await expect(registry.connect(coordinator).releaseCollateral(bob.address, 1n))
+      await expect(registry.connect(coordinator).releaseCollateral(bob.address, 1n, 1n))
         .to.be.revertedWithCustomError(registry, "NoOpenJobs")
         .withArgs(bob.address);
     });
@@ -932,10 +932,71 @@ describe("ProviderRegistry", () => {
     it("can be called only by COORDINATOR_ROLE", async () => {
       const { registry, slasher, alice, outsider } = await loadFixture(registeredFixture);
       for (const caller of [slasher, alice, outsider]) {
-        await expect(registry.connect(caller).releaseCollateral(alice.address, 1n))
+        await expect(registry.connect(caller).releaseCollateral(alice.address, 1n, 1n))
           .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
           .withArgs(caller.address, ROLES.COORDINATOR);
       }
+    });
+
+    it("closes several jobs at once (a batch settlement): openJobs falls by `jobs` and their summed collateral is released", async () => {
+      const { registry, coordinator, alice } = await loadFixture(registeredFixture);
+      const jobs = [1_000n * WAD, 500n * WAD, 250n * WAD];
+      for (const collateral of jobs)
+        await registry.connect(coordinator).lockCollateral(alice.address, collateral);
+      expect((await registry.getProvider(alice.address)).openJobs).to.equal(3n);
+
+      const batch = jobs[0] + jobs[1];
+      expect(
+        await registry.connect(coordinator).releaseCollateral.staticCall(alice.address, batch, 2n),
+      ).to.equal(batch);
+      await expect(registry.connect(coordinator).releaseCollateral(alice.address, batch, 2n))
+        .to.emit(registry, "CollateralReleased")
+        .withArgs(alice.address, batch, jobs[2]);
+      const record = await registry.getProvider(alice.address);
+      expect(record.openJobs).to.equal(1n);
+      expect(record.locked).to.equal(jobs[2]);
+      expect(await registry.freeBond(alice.address)).to.equal(BOND - jobs[2]);
+
+      // The job left open still holds the bond in.
+      await registry.connect(alice).requestExit();
+      await time.increase(UNBONDING);
+      await expect(registry.connect(alice).withdrawBond())
+        .to.be.revertedWithCustomError(registry, "JobsStillOpen")
+        .withArgs(alice.address, 1n);
+      await registry.connect(coordinator).releaseCollateral(alice.address, jobs[2], 1n);
+      await expect(registry.connect(alice).withdrawBond())
+        .to.emit(registry, "BondWithdrawn")
+        .withArgs(alice.address, BOND);
+    });
+
+    it("rejects jobs = 0 with ZeroAmount and changes nothing", async () => {
+      const { registry, coordinator, alice } = await loadFixture(registeredFixture);
+      await registry.connect(coordinator).lockCollateral(alice.address, 100n * WAD);
+      await expect(
+        registry.connect(coordinator).releaseCollateral(alice.address, 100n * WAD, 0n),
+      ).to.be.revertedWithCustomError(registry, "ZeroAmount");
+      const record = await registry.getProvider(alice.address);
+      expect(record.openJobs).to.equal(1n);
+      expect(record.locked).to.equal(100n * WAD);
+    });
+
+    it("refuses to close more jobs than are open with NoOpenJobs(provider), and closes exactly all of them", async () => {
+      const { registry, coordinator, alice } = await loadFixture(registeredFixture);
+      await registry.connect(coordinator).lockCollateral(alice.address, 100n * WAD);
+      await registry.connect(coordinator).lockCollateral(alice.address, 200n * WAD);
+      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 300n * WAD, 3n))
+        .to.be.revertedWithCustomError(registry, "NoOpenJobs")
+        .withArgs(alice.address);
+      expect((await registry.getProvider(alice.address)).openJobs).to.equal(2n);
+      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 300n * WAD, 2n))
+        .to.emit(registry, "CollateralReleased")
+        .withArgs(alice.address, 300n * WAD, 0n);
+      const record = await registry.getProvider(alice.address);
+      expect(record.openJobs).to.equal(0n);
+      expect(record.locked).to.equal(0n);
+      await expect(registry.connect(coordinator).releaseCollateral(alice.address, 0n, 1n))
+        .to.be.revertedWithCustomError(registry, "NoOpenJobs")
+        .withArgs(alice.address);
     });
   });
 
@@ -1159,6 +1220,100 @@ describe("ProviderRegistry", () => {
     });
   });
 
+  describe("eligiblePrice", () => {
+    /** eligiblePrice and isEligible must agree: the price exactly when eligible, else 0. */
+    async function expectPrice(registry: ProviderRegistry, provider: string, model: string, price: bigint) {
+      expect(await registry.eligiblePrice(provider, model)).to.equal(price);
+      expect(await registry.isEligible(provider, model)).to.equal(price !== 0n);
+    }
+
+    it("is the provider's offered price for each model it is eligible for", async () => {
+      const { registry, alice } = await loadFixture(registeredFixture);
+      await expectPrice(registry, alice.address, LLAMA, LLAMA_PRICE);
+      await expectPrice(registry, alice.address, QWEN, QWEN_PRICE);
+    });
+
+    it("follows a price change at once", async () => {
+      const { registry, alice } = await loadFixture(registeredFixture);
+      await registry.connect(alice).updateOffer([LLAMA], [LLAMA_PRICE * 3n]);
+      await expectPrice(registry, alice.address, LLAMA, LLAMA_PRICE * 3n);
+    });
+
+    it("is 0 while jailed, and the price again at the second the jail ends", async () => {
+      const { registry, slasher, alice } = await loadFixture(registeredFixture);
+      const until = (await latest()) + DAY;
+      await registry.connect(slasher).jail(alice.address, until);
+      await expectPrice(registry, alice.address, LLAMA, 0n);
+      await time.increaseTo(until - 1n);
+      await expectPrice(registry, alice.address, LLAMA, 0n);
+      await time.increaseTo(until);
+      await expectPrice(registry, alice.address, LLAMA, LLAMA_PRICE);
+    });
+
+    it("is 0 once the provider is exiting, and for an unregistered provider", async () => {
+      const { registry, alice, bob } = await loadFixture(registeredFixture);
+      await registry.connect(alice).requestExit();
+      expect(await registry.priceOf(alice.address, LLAMA)).to.equal(LLAMA_PRICE); // still offered
+      await expectPrice(registry, alice.address, LLAMA, 0n);
+      await expectPrice(registry, bob.address, LLAMA, 0n);
+    });
+
+    it("is 0 while the bond is below minBond, and the price again after a top-up to exactly minBond", async () => {
+      const { registry, admin, alice } = await loadFixture(registeredFixture);
+      await registry.connect(admin).setMinBond(BOND + 1n);
+      await expectPrice(registry, alice.address, LLAMA, 0n);
+      await registry.connect(alice).increaseBond(1n);
+      await expectPrice(registry, alice.address, LLAMA, LLAMA_PRICE);
+    });
+
+    it("is 0 after a slash takes the bond below minBond", async () => {
+      const { registry, slasher, alice, recipient } = await loadFixture(registeredFixture);
+      await registry.connect(slasher).slash(alice.address, BOND - MIN_BOND, recipient.address); // exactly minBond
+      await expectPrice(registry, alice.address, LLAMA, LLAMA_PRICE);
+      await registry.connect(slasher).slash(alice.address, 1n, recipient.address);
+      await expectPrice(registry, alice.address, LLAMA, 0n);
+    });
+
+    it("is 0 while the model is inactive in the ModelRegistry, and the price again once reactivated", async () => {
+      const { registry, models, admin, alice } = await loadFixture(registeredFixture);
+      await models.connect(admin).setActive(LLAMA, false);
+      await expectPrice(registry, alice.address, LLAMA, 0n);
+      await expectPrice(registry, alice.address, QWEN, QWEN_PRICE);
+      await models.connect(admin).setActive(LLAMA, true);
+      await expectPrice(registry, alice.address, LLAMA, LLAMA_PRICE);
+    });
+
+    it("is 0 for a model not offered, never registered, or whose offer was withdrawn", async () => {
+      const { registry, alice } = await loadFixture(registeredFixture);
+      await expectPrice(registry, alice.address, MISTRAL, 0n);
+      await expectPrice(registry, alice.address, UNKNOWN, 0n);
+      await registry.connect(alice).updateOffer([QWEN], [0n]);
+      await expectPrice(registry, alice.address, QWEN, 0n);
+    });
+  });
+
+  describe("signerOf", () => {
+    it("is the registered attestation signer, follows setSigner, stays while exiting and is zero once withdrawn", async () => {
+      const { registry, alice, aliceSigner, bobSigner } = await loadFixture(registeredFixture);
+      expect(await registry.signerOf(alice.address)).to.equal(aliceSigner.address);
+      await registry.connect(alice).setSigner(bobSigner.address);
+      expect(await registry.signerOf(alice.address)).to.equal(bobSigner.address);
+      await registry.connect(alice).requestExit();
+      expect(await registry.signerOf(alice.address)).to.equal(bobSigner.address);
+      await time.increase(UNBONDING);
+      await registry.connect(alice).withdrawBond();
+      expect(await registry.signerOf(alice.address)).to.equal(ethers.ZeroAddress);
+    });
+
+    it("is zero for an unregistered provider and independent per provider", async () => {
+      const { registry, alice, bob, aliceSigner, bobSigner } = await loadFixture(registeredFixture);
+      expect(await registry.signerOf(bob.address)).to.equal(ethers.ZeroAddress);
+      await registry.connect(bob).register(BOND, "", bobSigner.address, [LLAMA], [LLAMA_PRICE]);
+      expect(await registry.signerOf(bob.address)).to.equal(bobSigner.address);
+      expect(await registry.signerOf(alice.address)).to.equal(aliceSigner.address);
+    });
+  });
+
   describe("governance parameters", () => {
     it("lets the admin set minBond anywhere in [1, 1e27], emitting ParameterUpdated", async () => {
       const { registry, admin } = await loadFixture(registryFixture);
@@ -1332,7 +1487,7 @@ describe("ProviderRegistry", () => {
       await registry.connect(alice).setSigner(bobSigner.address);
       await registry.connect(alice).setMetadataURI("paused.example");
       await registry.connect(coordinator).lockCollateral(alice.address, 10n);
-      await registry.connect(coordinator).releaseCollateral(alice.address, 10n);
+      await registry.connect(coordinator).releaseCollateral(alice.address, 10n, 1n);
       await registry.connect(slasher).slash(alice.address, 10n, recipient.address);
       await registry.connect(slasher).jail(alice.address, 1n);
       await registry.connect(bob).requestExit();
@@ -1372,7 +1527,7 @@ describe("ProviderRegistry", () => {
         .withArgs(alice.address, 1n);
 
       // The coordinator settles the job and releases what is left of its collateral.
-      await registry.connect(coordinator).releaseCollateral(alice.address, 4_000n * WAD);
+      await registry.connect(coordinator).releaseCollateral(alice.address, 4_000n * WAD, 1n);
       const tx = registry.connect(alice).withdrawBond();
       await expect(tx)
         .to.emit(registry, "BondWithdrawn")

@@ -34,12 +34,24 @@ import { DAY, ROLES } from "./fixtures";
  * ├── stablecoin delivers less than principal → TransferShortfall(expected, received); reverting token → its error
  * ├── premium == 0 → no treasury transfer; otherwise premium (rounded up) to treasury
  * └── mint to recipient: contract that rejects → ERC1155InvalidReceiver; re-entry → ReentrancyGuardReentrantCall
+ * escrowForJob (nonReentrant, REDEEMER only; works paused)
+ * ├── units == 0 → ZeroAmount ── holder has not approved the caller → NotApproved(holder, caller)
+ * ├── unknown → UnknownClass ── holder balance < ⌈units / unitsPerVoucher⌉ → ERC1155InsufficientBalance
+ * └── otherwise: ⌈units / unitsPerVoucher⌉ vouchers holder → caller, no hook, escrow and supply unchanged;
+ *     returns (modelId, unitsPerVoucher, vouchers)
+ * returnEscrow (REDEEMER only; works paused)
+ * ├── holder == 0 → ZeroAddress ── caller balance < vouchers → ERC1155InsufficientBalance
+ * └── otherwise: caller → holder without onERC1155Received (a contract without the hook still receives)
  * redeem (nonReentrant, REDEEMER only; works paused, inactive, expired)
  * ├── vouchers == 0 → ZeroAmount ── provider == 0 → ZeroAddress
  * ├── caller ≠ holder and not approved → NotApproved(holder, caller) ── unknown → UnknownClass
  * ├── holder balance < vouchers → ERC1155InsufficientBalance
- * ├── paid == 0 (fee takes all) → no provider transfer; fee == 0 → no treasury transfer
- * └── otherwise: burn, paid to provider, fee (rounded up) to treasury, principal × 10^(18−d) to the engine
+ * ├── paid == 0 (fee takes all) → nothing owed to the provider; fee == 0 → nothing owed to the treasury
+ * └── otherwise: burn, paid owed to the provider, fee (rounded up) owed to the treasury, no stablecoin moves,
+ *     principal × 10^(18−d) reported to the engine and returned; a frozen stablecoin cannot block it
+ * withdraw (nonReentrant, anyone; works paused)
+ * ├── nothing owed (in that coin) → ZeroAmount ── stablecoin refuses → its error, owed kept
+ * └── otherwise: owed → 0, Withdrawn, all of it to `account` whoever calls, returns it; a second call → ZeroAmount
  * reclaim (nonReentrant; works paused and inactive)
  * ├── vouchers == 0 → ZeroAmount ── unknown → UnknownClass
  * ├── expiry == 0 or now < expiry → ClassNotExpired(id, expiry) ── balance < vouchers → ERC1155InsufficientBalance
@@ -47,7 +59,8 @@ import { DAY, ROLES } from "./fixtures";
  * setProtocolFeeBps (admin only): > 1 000 → ParameterOutOfBounds; ParameterUpdated(previous, current)
  * setTreasury (admin only): zero → ZeroAddress; TreasuryUpdated(previous, current)
  * views: getClass / quoteBuy unknown → UnknownClass; supportsInterface (ERC-165, ERC-1155, metadata, AccessControl)
- * invariant: escrowed(id) == unitPrice × totalSupply(id); market balance == Σ escrowed; nothing leaks
+ * invariant: escrowed(id) == unitPrice × totalSupply(id) (custody included); market balance == Σ escrowed + Σ owed;
+ *            nothing leaks
  */
 
 const HOUR = 3_600n;
@@ -141,7 +154,36 @@ async function supplyOf(market: VoucherMarket, id: bigint): Promise<bigint> {
   return market["totalSupply(uint256)"](id);
 }
 
-/** escrowed(id) == unitPrice × totalSupply(id) for each class, and the market's USDC balance is their sum. */
+/** Every account a test can credit through `redeem`: the fixture's signers. */
+function accountsOf(f: Fixture) {
+  return [
+    f.admin,
+    f.treasury,
+    f.coordinator,
+    f.guardian,
+    f.alice,
+    f.bob,
+    f.carol,
+    f.provider1,
+    f.provider2,
+    f.outsider,
+  ];
+}
+
+/** `owed(account, coin)` of each account, in order (USDC unless another coin is given). */
+async function owedOf(f: Fixture, accounts: { address: string }[], coin = f.usdcAddress): Promise<bigint[]> {
+  return Promise.all(accounts.map((a) => f.market.owed(a.address, coin)));
+}
+
+/** Σ owed(account, coin) over every fixture account. */
+async function owedTotal(f: Fixture, coin = f.usdcAddress): Promise<bigint> {
+  return (await owedOf(f, accountsOf(f), coin)).reduce((a, b) => a + b, 0n);
+}
+
+/**
+ * escrowed(id) == unitPrice × totalSupply(id) for each class (vouchers in a job's custody included), and the
+ * market's USDC balance is Σ escrowed + Σ owed. Returns Σ escrowed.
+ */
 async function expectEscrowHolds(f: Fixture, ids: bigint[] = [OPEN, EXPIRING]): Promise<bigint> {
   let sum = 0n;
   for (const id of ids) {
@@ -150,7 +192,7 @@ async function expectEscrowHolds(f: Fixture, ids: bigint[] = [OPEN, EXPIRING]): 
     expect(escrow).to.equal(c.unitPrice * (await supplyOf(f.market, id)));
     sum += escrow;
   }
-  expect(await f.usdc.balanceOf(f.marketAddress)).to.equal(sum);
+  expect(await f.usdc.balanceOf(f.marketAddress)).to.equal(sum + (await owedTotal(f)));
   return sum;
 }
 
@@ -606,18 +648,27 @@ describe("VoucherMarket", () => {
   });
 
   describe("reentrancy", () => {
-    it("shares one lock across entry points: a REDEEMER recipient cannot redeem or reclaim from inside a buy", async () => {
-      const { market, marketAddress, admin, alice, provider1, expiry } = await loadFixture(marketFixture);
+    it("shares one lock across entry points: a REDEEMER recipient cannot redeem, reclaim, escrow or withdraw from inside a buy", async () => {
+      const { market, marketAddress, usdcAddress, admin, alice, coordinator, provider1, expiry } =
+        await loadFixture(marketFixture);
       const receiver = await (await ethers.getContractFactory("ReentrantCallback")).deploy();
       const receiverAddress = await receiver.getAddress();
       await receiver.setAnswer(ON_ERC1155_RECEIVED, abi.encode(["bytes4"], [ON_ERC1155_RECEIVED]));
       await market.connect(alice).buy(EXPIRING, 2n, ethers.MaxUint256, receiverAddress);
       await market.connect(admin).grantRole(ROLES.REDEEMER, receiverAddress);
+      // alice holds OPEN vouchers the receiver may escrow; provider1 is owed a redemption.
+      await market.connect(alice).buy(OPEN, 2n, ethers.MaxUint256, alice.address);
+      await market.connect(alice).setApprovalForAll(receiverAddress, true);
+      await market.connect(alice).buy(OPEN, 1n, ethers.MaxUint256, coordinator.address);
+      await market.connect(coordinator).redeem(coordinator.address, OPEN, 1n, provider1.address);
       await time.increaseTo(expiry); // EXPIRING can now be reclaimed; OPEN still sells
-      // Without the lock, each re-entry below would succeed (own vouchers, role held, class expired).
+      // Without the lock, each re-entry below would succeed (own vouchers, role held, class expired, approval
+      // given, something owed).
       const reentries = [
         market.interface.encodeFunctionData("redeem", [receiverAddress, EXPIRING, 1n, provider1.address]),
         market.interface.encodeFunctionData("reclaim", [EXPIRING, 1n]),
+        market.interface.encodeFunctionData("escrowForJob", [alice.address, OPEN, UNITS]),
+        market.interface.encodeFunctionData("withdraw", [provider1.address, usdcAddress]),
       ];
       for (const payload of reentries) {
         await receiver.arm(marketAddress, payload, ON_ERC1155_RECEIVED);
@@ -743,7 +794,7 @@ describe("VoucherMarket", () => {
       return f;
     }
 
-    it("burns the holder's vouchers and pays principal − ceil(1 %) to the provider and the fee to the treasury", async () => {
+    it("burns the holder's vouchers and credits principal − ceil(1 %) to the provider and the fee to the treasury, moving no stablecoin", async () => {
       const f = await loadFixture(boughtFixture);
       const { market, usdc, marketAddress, alice, coordinator, provider1, treasury } = f;
       // 3 × 1.000001 = 3.000003 USDC; fee ceil(30 000.03) = 30 001; paid 2 970 002.
@@ -754,11 +805,18 @@ describe("VoucherMarket", () => {
       await expect(tx)
         .to.emit(market, "TransferSingle")
         .withArgs(coordinator.address, alice.address, ethers.ZeroAddress, EXPIRING, 3n);
+      // Credited, not pushed: the principal stays in the market until each party withdraws it.
       await expect(tx).to.changeTokenBalances(
         usdc,
         [marketAddress, provider1, treasury, alice, coordinator],
-        [-3_000_003n, 2_970_002n, 30_001n, 0n, 0n],
+        [0n, 0n, 0n, 0n, 0n],
       );
+      expect(await owedOf(f, [provider1, treasury, alice, coordinator])).to.deep.equal([
+        2_970_002n,
+        30_001n,
+        0n,
+        0n,
+      ]);
       expect(await market.balanceOf(alice.address, EXPIRING)).to.equal(7n);
       expect(await supplyOf(market, EXPIRING)).to.equal(14n);
       expect(await market.escrowed(EXPIRING)).to.equal(14n * EXPIRING_PRICE);
@@ -766,13 +824,18 @@ describe("VoucherMarket", () => {
       await expectEscrowHolds(f);
     });
 
-    it("reports principal × 10^12 (USDC → 18-decimal USD) to the engine's voucher revenue and organic USD", async () => {
+    it("reports principal × 10^12 (USDC → 18-decimal USD) to the engine's voucher revenue and organic USD, and returns it", async () => {
       const f = await loadFixture(boughtFixture);
       const { market, engine, marketAddress, coordinator, provider2 } = f;
       const epoch = await engine.currentEpoch();
       const before = await engine.epochLedger(epoch);
       const organicBefore = await engine.organicUsd(epoch);
       const usd = 5_000_005n * USDC_TO_USD; // 5 × 1.000001 USDC, the principal (fee included)
+      expect(
+        await market
+          .connect(coordinator)
+          .redeem.staticCall(coordinator.address, EXPIRING, 5n, provider2.address),
+      ).to.equal(usd);
       await expect(market.connect(coordinator).redeem(coordinator.address, EXPIRING, 5n, provider2.address))
         .to.emit(engine, "VoucherRevenueRecorded")
         .withArgs(epoch, marketAddress, usd);
@@ -792,21 +855,39 @@ describe("VoucherMarket", () => {
       await market.connect(coordinator).buy(dai.id, 2n, ethers.MaxUint256, coordinator.address);
       await market.connect(coordinator).buy(whole.id, 1n, ethers.MaxUint256, coordinator.address);
       const epoch = await engine.currentEpoch();
+      expect(
+        await market
+          .connect(coordinator)
+          .redeem.staticCall(coordinator.address, dai.id, 2n, provider1.address),
+      ).to.equal(2n * 10n ** 18n);
       await expect(market.connect(coordinator).redeem(coordinator.address, dai.id, 2n, provider1.address))
         .to.emit(engine, "VoucherRevenueRecorded")
         .withArgs(epoch, await market.getAddress(), 2n * 10n ** 18n);
+      expect(
+        await market
+          .connect(coordinator)
+          .redeem.staticCall(coordinator.address, whole.id, 1n, provider1.address),
+      ).to.equal(3n * 10n ** 18n);
       await expect(market.connect(coordinator).redeem(coordinator.address, whole.id, 1n, provider1.address))
         .to.emit(engine, "VoucherRevenueRecorded")
         .withArgs(epoch, await market.getAddress(), 3n * 10n ** 18n);
+      // Owed per coin: the provider is owed each class's principal less the fee, in that class's own coin.
+      const daiPrincipal = 2n * 10n ** 18n;
+      const daiFee = (daiPrincipal * DEFAULT_FEE_BPS) / 10_000n; // exact
+      expect(await market.owed(provider1.address, await dai.coin.getAddress())).to.equal(
+        daiPrincipal - daiFee,
+      );
+      // 3 whole units at 1 %: the fee ⌈0.03⌉ = 1 unit.
+      expect(await market.owed(provider1.address, await whole.coin.getAddress())).to.equal(2n);
+      expect(await market.owed(provider1.address, f.usdcAddress)).to.equal(0n);
     });
 
     it("redeems the caller's own vouchers without approval", async () => {
       const f = await loadFixture(boughtFixture);
-      const { market, usdc, coordinator, provider1 } = f;
+      const { market, coordinator, provider1 } = f;
       // 7 × 1.000001 = 7.000007; fee ceil(70 000.07) = 70 001.
-      await expect(
-        market.connect(coordinator).redeem(coordinator.address, EXPIRING, 7n, provider1.address),
-      ).to.changeTokenBalances(usdc, [provider1, f.treasury], [6_930_006n, 70_001n]);
+      await market.connect(coordinator).redeem(coordinator.address, EXPIRING, 7n, provider1.address);
+      expect(await owedOf(f, [provider1, f.treasury])).to.deep.equal([6_930_006n, 70_001n]);
       expect(await market.balanceOf(coordinator.address, EXPIRING)).to.equal(0n);
       await expectEscrowHolds(f);
     });
@@ -875,9 +956,9 @@ describe("VoucherMarket", () => {
         .withArgs(coordinator.address, 0n, 1n, OPEN);
     });
 
-    it("makes no treasury transfer at a zero protocol fee: the provider gets the whole principal", async () => {
+    it("owes the treasury nothing at a zero protocol fee: the provider is owed the whole principal", async () => {
       const f = await loadFixture(boughtFixture);
-      const { market, usdc, admin, coordinator, provider1, treasury, marketAddress } = f;
+      const { market, usdc, admin, coordinator, provider1, treasury } = f;
       await market.connect(admin).setProtocolFeeBps(0n);
       const tx = await market
         .connect(coordinator)
@@ -885,17 +966,18 @@ describe("VoucherMarket", () => {
       await expect(tx)
         .to.emit(market, "VouchersRedeemed")
         .withArgs(EXPIRING, coordinator.address, provider1.address, 2n, 2_000_002n, 0n);
-      await expect(tx).to.changeTokenBalances(
-        usdc,
-        [marketAddress, provider1, treasury],
-        [-2_000_002n, 2_000_002n, 0n],
+      expect(await owedOf(f, [provider1, treasury])).to.deep.equal([2_000_002n, 0n]);
+      expect(await transfersOf(usdc, tx)).to.equal(0);
+      await expect(market.withdraw(treasury.address, f.usdcAddress)).to.be.revertedWithCustomError(
+        market,
+        "ZeroAmount",
       );
-      expect(await transfersOf(usdc, tx)).to.equal(1);
+      await expectEscrowHolds(f);
     });
 
-    it("makes no provider transfer when the rounded-up fee takes the whole principal (price 1 at 1 000 bps)", async () => {
+    it("owes the provider nothing when the rounded-up fee takes the whole principal (price 1 at 1 000 bps)", async () => {
       const f = await loadFixture(marketFixture);
-      const { market, usdc, usdcAddress, admin, alice, coordinator, provider1, treasury, marketAddress } = f;
+      const { market, usdc, usdcAddress, admin, alice, coordinator, provider1, treasury } = f;
       await market.connect(admin).createClass(MODEL, usdcAddress, UNITS, 1n, 0n, 0n, 0n);
       await market.connect(admin).setProtocolFeeBps(1_000n);
       await market.connect(alice).buy(3n, 1n, 1n, coordinator.address);
@@ -904,8 +986,12 @@ describe("VoucherMarket", () => {
       await expect(tx)
         .to.emit(market, "VouchersRedeemed")
         .withArgs(3n, coordinator.address, provider1.address, 1n, 0n, 1n);
-      await expect(tx).to.changeTokenBalances(usdc, [marketAddress, provider1, treasury], [-1n, 0n, 1n]);
-      expect(await transfersOf(usdc, tx)).to.equal(1);
+      expect(await owedOf(f, [provider1, treasury])).to.deep.equal([0n, 1n]);
+      expect(await transfersOf(usdc, tx)).to.equal(0);
+      await expect(market.withdraw(provider1.address, usdcAddress)).to.be.revertedWithCustomError(
+        market,
+        "ZeroAmount",
+      );
       await expectEscrowHolds(f, [OPEN, EXPIRING, 3n]);
     });
 
@@ -917,9 +1003,14 @@ describe("VoucherMarket", () => {
         .to.be.revertedWithCustomError(market, "ClassExpired")
         .withArgs(EXPIRING, expiry);
       // 4 × 1.000001 = 4.000004; fee ceil(40 000.04) = 40 001.
-      await expect(
-        market.connect(coordinator).redeem(coordinator.address, EXPIRING, 4n, provider2.address),
-      ).to.changeTokenBalances(usdc, [provider2, f.treasury], [3_960_003n, 40_001n]);
+      await market.connect(coordinator).redeem(coordinator.address, EXPIRING, 4n, provider2.address);
+      expect(await owedOf(f, [provider2, f.treasury])).to.deep.equal([3_960_003n, 40_001n]);
+      // ...and the provider withdraws after expiry too.
+      await expect(market.withdraw(provider2.address, f.usdcAddress)).to.changeTokenBalance(
+        usdc,
+        provider2,
+        3_960_003n,
+      );
       expect(await market.balanceOf(coordinator.address, EXPIRING)).to.equal(3n);
       await expectEscrowHolds(f);
     });
@@ -937,12 +1028,347 @@ describe("VoucherMarket", () => {
     });
 
     it("applies a new protocol fee to the next redemption", async () => {
-      const { market, usdc, admin, coordinator, provider1, treasury } = await loadFixture(boughtFixture);
+      const f = await loadFixture(boughtFixture);
+      const { market, admin, coordinator, provider1, treasury } = f;
       await market.connect(admin).setProtocolFeeBps(1_000n);
       // 3.000003 × 10 % = 300 000.3 → 300 001; paid 2 700 002.
+      await market.connect(coordinator).redeem(coordinator.address, EXPIRING, 3n, provider1.address);
+      expect(await owedOf(f, [provider1, treasury])).to.deep.equal([2_700_002n, 300_001n]);
+    });
+
+    it("settles even when the stablecoin refuses every transfer: the provider and treasury are owed, not paid", async () => {
+      const f = await loadFixture(marketFixture);
+      const { market, admin, alice, coordinator, provider1, treasury, marketAddress } = f;
+      const frozen = await (await ethers.getContractFactory("FeeOnTransferToken")).deploy(0n);
+      const coin = await frozen.getAddress();
+      await frozen.mint(alice.address, USDC_GRANT);
+      await frozen.connect(alice).approve(marketAddress, ethers.MaxUint256);
+      await market.connect(admin).createClass(MODEL, coin, UNITS, 1_000_000n, 0n, 0n, 0n);
+      await market.connect(alice).buy(3n, 4n, ethers.MaxUint256, coordinator.address);
+      await frozen.setFrozen(true); // e.g. the provider or the treasury is blacklisted
+
+      // 4 USDC-like; fee 1 % = 40 000.
+      await expect(market.connect(coordinator).redeem(coordinator.address, 3n, 4n, provider1.address))
+        .to.emit(market, "VouchersRedeemed")
+        .withArgs(3n, coordinator.address, provider1.address, 4n, 3_960_000n, 40_000n);
+      expect(await market.owed(provider1.address, coin)).to.equal(3_960_000n);
+      expect(await market.owed(treasury.address, coin)).to.equal(40_000n);
+      // The payout waits: a refused withdrawal keeps what is owed.
+      await expect(market.withdraw(provider1.address, coin)).to.be.revertedWithCustomError(
+        frozen,
+        "TransfersFrozen",
+      );
+      expect(await market.owed(provider1.address, coin)).to.equal(3_960_000n);
+      await frozen.setFrozen(false);
+      await expect(market.withdraw(provider1.address, coin)).to.changeTokenBalances(
+        frozen,
+        [marketAddress, provider1],
+        [-3_960_000n, 3_960_000n],
+      );
+      expect(await frozen.balanceOf(marketAddress)).to.equal(40_000n); // the treasury's, still owed
+    });
+  });
+
+  describe("escrowForJob", () => {
+    /** alice buys 10 OPEN vouchers and approves the coordinator; bob buys 4 and approves no one. */
+    async function holdingFixture() {
+      const f = await marketFixture();
+      await f.market.connect(f.alice).buy(OPEN, 10n, ethers.MaxUint256, f.alice.address);
+      await f.market.connect(f.alice).setApprovalForAll(f.coordinator.address, true);
+      await f.market.connect(f.bob).buy(OPEN, 4n, ethers.MaxUint256, f.bob.address);
+      return f;
+    }
+
+    it("moves ⌈units / unitsPerVoucher⌉ vouchers from the holder to the caller and returns (modelId, unitsPerVoucher, vouchers)", async () => {
+      const f = await loadFixture(holdingFixture);
+      const { market, usdc, marketAddress, alice, coordinator } = f;
+      let held = 10n;
+      let custody = 0n;
+      for (const units of [1n, UNITS, UNITS + 1n, 2_500n]) {
+        const vouchers = (units + UNITS - 1n) / UNITS; // 1, 1, 2, 3
+        expect(
+          await market.connect(coordinator).escrowForJob.staticCall(alice.address, OPEN, units),
+        ).to.deep.equal([MODEL, UNITS, vouchers]);
+        const tx = market.connect(coordinator).escrowForJob(alice.address, OPEN, units);
+        await expect(tx)
+          .to.emit(market, "TransferSingle")
+          .withArgs(coordinator.address, alice.address, coordinator.address, OPEN, vouchers);
+        await expect(tx).to.changeTokenBalances(usdc, [marketAddress, alice, coordinator], [0n, 0n, 0n]);
+        held -= vouchers;
+        custody += vouchers;
+        expect(await market.balanceOf(alice.address, OPEN)).to.equal(held);
+        expect(await market.balanceOf(coordinator.address, OPEN)).to.equal(custody);
+      }
+      expect(custody).to.equal(7n);
+      // Custody is not redemption: supply and escrow still count the vouchers.
+      expect(await supplyOf(market, OPEN)).to.equal(14n);
+      expect(await market.escrowed(OPEN)).to.equal(14n * OPEN_PRICE);
+      await expectEscrowHolds(f);
+    });
+
+    it("takes the holder's whole balance and reverts one voucher over with ERC1155InsufficientBalance(holder, balance, needed, id)", async () => {
+      const { market, alice, coordinator } = await loadFixture(holdingFixture);
+      await expect(market.connect(coordinator).escrowForJob(alice.address, OPEN, 10n * UNITS + 1n))
+        .to.be.revertedWithCustomError(market, "ERC1155InsufficientBalance")
+        .withArgs(alice.address, 10n, 11n, OPEN);
+      await market.connect(coordinator).escrowForJob(alice.address, OPEN, 10n * UNITS);
+      expect(await market.balanceOf(alice.address, OPEN)).to.equal(0n);
+      expect(await market.balanceOf(coordinator.address, OPEN)).to.equal(10n);
+    });
+
+    it("refuses a holder that has not approved the caller with NotApproved(holder, caller), also after approving someone else or revoking", async () => {
+      const { market, alice, bob, carol, coordinator } = await loadFixture(holdingFixture);
+      await expect(market.connect(coordinator).escrowForJob(bob.address, OPEN, UNITS))
+        .to.be.revertedWithCustomError(market, "NotApproved")
+        .withArgs(bob.address, coordinator.address);
+      await market.connect(bob).setApprovalForAll(carol.address, true);
+      await expect(market.connect(coordinator).escrowForJob(bob.address, OPEN, UNITS))
+        .to.be.revertedWithCustomError(market, "NotApproved")
+        .withArgs(bob.address, coordinator.address);
+      await market.connect(alice).setApprovalForAll(coordinator.address, false);
+      await expect(market.connect(coordinator).escrowForJob(alice.address, OPEN, UNITS))
+        .to.be.revertedWithCustomError(market, "NotApproved")
+        .withArgs(alice.address, coordinator.address);
+      expect(await market.balanceOf(alice.address, OPEN)).to.equal(10n);
+      expect(await market.balanceOf(bob.address, OPEN)).to.equal(4n);
+    });
+
+    it("rejects zero units with ZeroAmount and an unknown class with UnknownClass", async () => {
+      const { market, alice, coordinator } = await loadFixture(holdingFixture);
       await expect(
-        market.connect(coordinator).redeem(coordinator.address, EXPIRING, 3n, provider1.address),
-      ).to.changeTokenBalances(usdc, [provider1, treasury], [2_700_002n, 300_001n]);
+        market.connect(coordinator).escrowForJob(alice.address, OPEN, 0n),
+      ).to.be.revertedWithCustomError(market, "ZeroAmount");
+      for (const id of [0n, 3n]) {
+        await expect(market.connect(coordinator).escrowForJob(alice.address, id, UNITS))
+          .to.be.revertedWithCustomError(market, "UnknownClass")
+          .withArgs(id);
+      }
+    });
+
+    it("may be called only by REDEEMER_ROLE, even by the holder or an operator it approved", async () => {
+      const { market, alice, bob, admin } = await loadFixture(holdingFixture);
+      await market.connect(alice).setApprovalForAll(bob.address, true);
+      for (const s of [alice, bob, admin]) {
+        await expect(market.connect(s).escrowForJob(alice.address, OPEN, UNITS))
+          .to.be.revertedWithCustomError(market, "AccessControlUnauthorizedAccount")
+          .withArgs(s.address, ROLES.REDEEMER);
+      }
+    });
+
+    it("takes vouchers into a contract caller's custody without calling its onERC1155Received", async () => {
+      const { market, marketAddress, admin, alice } = await loadFixture(holdingFixture);
+      // A REDEEMER contract whose hook answers the wrong selector: a safe transfer to it would revert.
+      const custodian = await (await ethers.getContractFactory("ReentrantCallback")).deploy();
+      const custodianAddress = await custodian.getAddress();
+      await custodian.setAnswer(ON_ERC1155_RECEIVED, abi.encode(["bytes4"], ["0xdeadbeef"]));
+      await market.connect(admin).grantRole(ROLES.REDEEMER, custodianAddress);
+      await market.connect(alice).setApprovalForAll(custodianAddress, true);
+      await expect(market.connect(alice).safeTransferFrom(alice.address, custodianAddress, OPEN, 1n, "0x"))
+        .to.be.revertedWithCustomError(market, "ERC1155InvalidReceiver")
+        .withArgs(custodianAddress);
+      // The custodian calls escrowForJob when poked with any selector other than the hook's.
+      const poke = ethers.id("poke()").slice(0, 10);
+      await custodian.arm(
+        marketAddress,
+        market.interface.encodeFunctionData("escrowForJob", [alice.address, OPEN, 2n * UNITS]),
+        poke,
+      );
+      await alice.sendTransaction({ to: custodianAddress, data: poke });
+      expect(await market.balanceOf(custodianAddress, OPEN)).to.equal(2n);
+      expect(await market.balanceOf(alice.address, OPEN)).to.equal(8n);
+    });
+
+    it("keeps working, with returnEscrow, while the market is paused and on a deactivated class", async () => {
+      const f = await loadFixture(holdingFixture);
+      const { market, admin, guardian, alice, coordinator } = f;
+      await market.connect(guardian).pause();
+      await market.connect(admin).setClassActive(OPEN, false);
+      await market.connect(coordinator).escrowForJob(alice.address, OPEN, 3n * UNITS);
+      await market.connect(coordinator).returnEscrow(alice.address, OPEN, 2n);
+      expect(await market.balanceOf(alice.address, OPEN)).to.equal(9n);
+      expect(await market.balanceOf(coordinator.address, OPEN)).to.equal(1n);
+      await expectEscrowHolds(f);
+    });
+  });
+
+  describe("returnEscrow", () => {
+    /** `holdingFixture`'s alice, with 3 of her 10 OPEN vouchers in the coordinator's custody for a job. */
+    async function custodyFixture() {
+      const f = await marketFixture();
+      await f.market.connect(f.alice).buy(OPEN, 10n, ethers.MaxUint256, f.alice.address);
+      await f.market.connect(f.alice).setApprovalForAll(f.coordinator.address, true);
+      await f.market.connect(f.coordinator).escrowForJob(f.alice.address, OPEN, 3n * UNITS);
+      return f;
+    }
+
+    it("moves vouchers from the caller's custody back to the holder; escrow and supply do not change", async () => {
+      const f = await loadFixture(custodyFixture);
+      const { market, usdc, marketAddress, alice, coordinator } = f;
+      const tx = market.connect(coordinator).returnEscrow(alice.address, OPEN, 2n);
+      await expect(tx)
+        .to.emit(market, "TransferSingle")
+        .withArgs(coordinator.address, coordinator.address, alice.address, OPEN, 2n);
+      await expect(tx).to.changeTokenBalances(usdc, [marketAddress, alice], [0n, 0n]);
+      expect(await market.balanceOf(alice.address, OPEN)).to.equal(9n);
+      expect(await market.balanceOf(coordinator.address, OPEN)).to.equal(1n);
+      expect(await supplyOf(market, OPEN)).to.equal(10n);
+      expect(await market.escrowed(OPEN)).to.equal(10n * OPEN_PRICE);
+      await expectEscrowHolds(f);
+    });
+
+    it("delivers to a contract without onERC1155Received (a MockStablecoin), which a safe transfer cannot reach", async () => {
+      const { market, usdcAddress, coordinator } = await loadFixture(custodyFixture);
+      await expect(
+        market.connect(coordinator).safeTransferFrom(coordinator.address, usdcAddress, OPEN, 1n, "0x"),
+      )
+        .to.be.revertedWithCustomError(market, "ERC1155InvalidReceiver")
+        .withArgs(usdcAddress);
+      await market.connect(coordinator).returnEscrow(usdcAddress, OPEN, 3n);
+      expect(await market.balanceOf(usdcAddress, OPEN)).to.equal(3n);
+      expect(await market.balanceOf(coordinator.address, OPEN)).to.equal(0n);
+    });
+
+    it("never calls the holder's hook: a holder whose onERC1155Received reverts still receives", async () => {
+      const { market, marketAddress, coordinator } = await loadFixture(custodyFixture);
+      const holder = await (await ethers.getContractFactory("ReentrantCallback")).deploy();
+      const holderAddress = await holder.getAddress();
+      // Its hook calls buy(OPEN, 0, …), which reverts with ZeroAmount.
+      await holder.arm(
+        marketAddress,
+        market.interface.encodeFunctionData("buy", [OPEN, 0n, 0n, holderAddress]),
+        ON_ERC1155_RECEIVED,
+      );
+      await expect(
+        market.connect(coordinator).safeTransferFrom(coordinator.address, holderAddress, OPEN, 1n, "0x"),
+      ).to.be.revertedWithCustomError(market, "ZeroAmount");
+      await market.connect(coordinator).returnEscrow(holderAddress, OPEN, 1n);
+      expect(await market.balanceOf(holderAddress, OPEN)).to.equal(1n);
+    });
+
+    it("rejects a zero holder with ZeroAddress and more than the caller holds with ERC1155InsufficientBalance(caller, balance, needed, id)", async () => {
+      const { market, alice, coordinator } = await loadFixture(custodyFixture);
+      await expect(
+        market.connect(coordinator).returnEscrow(ethers.ZeroAddress, OPEN, 1n),
+      ).to.be.revertedWithCustomError(market, "ZeroAddress");
+      await expect(market.connect(coordinator).returnEscrow(alice.address, OPEN, 4n))
+        .to.be.revertedWithCustomError(market, "ERC1155InsufficientBalance")
+        .withArgs(coordinator.address, 3n, 4n, OPEN);
+      // Only the caller's own custody: alice's vouchers cannot be "returned" to someone else.
+      await expect(market.connect(coordinator).returnEscrow(alice.address, EXPIRING, 1n))
+        .to.be.revertedWithCustomError(market, "ERC1155InsufficientBalance")
+        .withArgs(coordinator.address, 0n, 1n, EXPIRING);
+    });
+
+    it("may be called only by REDEEMER_ROLE, even by a voucher holder", async () => {
+      const { market, alice, bob, admin } = await loadFixture(custodyFixture);
+      for (const s of [alice, admin]) {
+        await expect(market.connect(s).returnEscrow(bob.address, OPEN, 1n))
+          .to.be.revertedWithCustomError(market, "AccessControlUnauthorizedAccount")
+          .withArgs(s.address, ROLES.REDEEMER);
+      }
+      expect(await market.balanceOf(bob.address, OPEN)).to.equal(0n);
+    });
+  });
+
+  describe("withdraw", () => {
+    /** alice buys 10 OPEN vouchers for the coordinator, who redeems 4 to provider1: 9.9 USDC and 0.1 USDC owed. */
+    async function owedFixture() {
+      const f = await marketFixture();
+      await f.market.connect(f.alice).buy(OPEN, 10n, ethers.MaxUint256, f.coordinator.address);
+      await f.market.connect(f.coordinator).redeem(f.coordinator.address, OPEN, 4n, f.provider1.address);
+      return f;
+    }
+    const PAID = (4n * OPEN_PRICE * (10_000n - DEFAULT_FEE_BPS)) / 10_000n; // 9 900 000, exact
+    const FEE = 4n * OPEN_PRICE - PAID; // 100 000
+
+    it("pays the account everything it is owed in that stablecoin, whoever calls, emits Withdrawn and returns the amount", async () => {
+      const f = await loadFixture(owedFixture);
+      const { market, usdc, usdcAddress, marketAddress, coordinator, provider1, outsider } = f;
+      await market.connect(coordinator).redeem(coordinator.address, OPEN, 2n, provider1.address); // credits add up
+      const owed = PAID + PAID / 2n;
+      expect(await market.owed(provider1.address, usdcAddress)).to.equal(owed);
+      expect(await market.connect(outsider).withdraw.staticCall(provider1.address, usdcAddress)).to.equal(
+        owed,
+      );
+      const tx = market.connect(outsider).withdraw(provider1.address, usdcAddress);
+      await expect(tx).to.emit(market, "Withdrawn").withArgs(provider1.address, usdcAddress, owed);
+      await expect(tx).to.changeTokenBalances(usdc, [marketAddress, provider1, outsider], [-owed, owed, 0n]);
+      expect(await market.owed(provider1.address, usdcAddress)).to.equal(0n);
+      await expectEscrowHolds(f);
+    });
+
+    it("cannot pay twice: a second withdrawal reverts with ZeroAmount, and only new credit is paid later", async () => {
+      const f = await loadFixture(owedFixture);
+      const { market, usdc, usdcAddress, treasury, coordinator, provider1 } = f;
+      await expect(market.connect(treasury).withdraw(treasury.address, usdcAddress)).to.changeTokenBalance(
+        usdc,
+        treasury,
+        FEE,
+      );
+      await expect(
+        market.connect(treasury).withdraw(treasury.address, usdcAddress),
+      ).to.be.revertedWithCustomError(market, "ZeroAmount");
+      await market.withdraw(provider1.address, usdcAddress);
+      await expect(market.withdraw(provider1.address, usdcAddress)).to.be.revertedWithCustomError(
+        market,
+        "ZeroAmount",
+      );
+      await market.connect(coordinator).redeem(coordinator.address, OPEN, 4n, provider1.address);
+      await expect(market.withdraw(provider1.address, usdcAddress)).to.changeTokenBalance(
+        usdc,
+        provider1,
+        PAID,
+      );
+      await expectEscrowHolds(f);
+    });
+
+    it("reverts with ZeroAmount for an account owed nothing and for a stablecoin the account is not owed in", async () => {
+      const f = await loadFixture(owedFixture);
+      const { market, usdcAddress, provider1, provider2 } = f;
+      const other = await classOf(f, 18, 10n ** 18n);
+      const otherCoin = await other.coin.getAddress();
+      await expect(market.withdraw(provider2.address, usdcAddress)).to.be.revertedWithCustomError(
+        market,
+        "ZeroAmount",
+      );
+      await expect(market.withdraw(provider1.address, otherCoin)).to.be.revertedWithCustomError(
+        market,
+        "ZeroAmount",
+      );
+      expect(await market.owed(provider1.address, usdcAddress)).to.equal(PAID);
+    });
+
+    it("keeps each stablecoin's credit apart: withdrawing one coin leaves the other owed", async () => {
+      const f = await loadFixture(owedFixture);
+      const { market, usdc, usdcAddress, coordinator, provider1 } = f;
+      const dai = await classOf(f, 18, 10n ** 18n, 0n, [coordinator]);
+      const daiAddress = await dai.coin.getAddress();
+      await market.connect(coordinator).buy(dai.id, 3n, ethers.MaxUint256, coordinator.address);
+      await market.connect(coordinator).redeem(coordinator.address, dai.id, 3n, provider1.address);
+      const daiOwed = 3n * 10n ** 18n - (3n * 10n ** 18n * DEFAULT_FEE_BPS) / 10_000n;
+      expect(await market.owed(provider1.address, daiAddress)).to.equal(daiOwed);
+
+      await expect(market.withdraw(provider1.address, usdcAddress)).to.changeTokenBalance(
+        usdc,
+        provider1,
+        PAID,
+      );
+      expect(await market.owed(provider1.address, daiAddress)).to.equal(daiOwed);
+      await expect(market.withdraw(provider1.address, daiAddress))
+        .to.emit(market, "Withdrawn")
+        .withArgs(provider1.address, daiAddress, daiOwed);
+      expect(await dai.coin.balanceOf(provider1.address)).to.equal(daiOwed);
+    });
+
+    it("is never paused", async () => {
+      const f = await loadFixture(owedFixture);
+      const { market, usdc, usdcAddress, guardian, provider1 } = f;
+      await market.connect(guardian).pause();
+      await expect(market.withdraw(provider1.address, usdcAddress)).to.changeTokenBalance(
+        usdc,
+        provider1,
+        PAID,
+      );
     });
   });
 
@@ -1058,7 +1484,7 @@ describe("VoucherMarket", () => {
     });
 
     it("sets the treasury, rejects zero with ZeroAddress, emits TreasuryUpdated, and sends later premiums and fees there", async () => {
-      const { market, usdc, admin, treasury, outsider, alice, coordinator, provider1 } =
+      const { market, usdc, usdcAddress, admin, treasury, outsider, alice, coordinator, provider1 } =
         await loadFixture(marketFixture);
       await expect(market.connect(admin).setTreasury(ethers.ZeroAddress)).to.be.revertedWithCustomError(
         market,
@@ -1072,9 +1498,26 @@ describe("VoucherMarket", () => {
         market.connect(alice).buy(OPEN, 7n, ethers.MaxUint256, coordinator.address),
       ).to.changeTokenBalances(usdc, [outsider, treasury], [525_000n, 0n]);
       // 7 × 2.5 = 17.5 USDC; fee 1 % = 175 000 exactly.
-      await expect(
-        market.connect(coordinator).redeem(coordinator.address, OPEN, 7n, provider1.address),
-      ).to.changeTokenBalances(usdc, [outsider, treasury, provider1], [175_000n, 0n, 17_325_000n]);
+      await market.connect(coordinator).redeem(coordinator.address, OPEN, 7n, provider1.address);
+      expect(await market.owed(outsider.address, usdcAddress)).to.equal(175_000n);
+      expect(await market.owed(treasury.address, usdcAddress)).to.equal(0n);
+      expect(await market.owed(provider1.address, usdcAddress)).to.equal(17_325_000n);
+    });
+
+    it("leaves fees credited before a treasury change owed to the old treasury", async () => {
+      const { market, usdc, usdcAddress, admin, treasury, outsider, alice, coordinator, provider1 } =
+        await loadFixture(marketFixture);
+      await market.connect(alice).buy(OPEN, 2n, ethers.MaxUint256, coordinator.address);
+      await market.connect(coordinator).redeem(coordinator.address, OPEN, 1n, provider1.address); // fee 25 000
+      await market.connect(admin).setTreasury(outsider.address);
+      await market.connect(coordinator).redeem(coordinator.address, OPEN, 1n, provider1.address);
+      expect(await market.owed(treasury.address, usdcAddress)).to.equal(25_000n);
+      expect(await market.owed(outsider.address, usdcAddress)).to.equal(25_000n);
+      await expect(market.withdraw(treasury.address, usdcAddress)).to.changeTokenBalance(
+        usdc,
+        treasury,
+        25_000n,
+      );
     });
 
     it("lets only DEFAULT_ADMIN_ROLE set the fee and the treasury", async () => {
@@ -1108,10 +1551,23 @@ describe("VoucherMarket", () => {
   });
 
   describe("no-leak accounting", () => {
-    it("pays out exactly the principal escrowed: Σ paid + Σ reclaimed + Σ fees == Σ principal, escrow exact at every step", async () => {
+    it("pays out exactly the principal escrowed: Σ paid + Σ reclaimed + Σ fees == Σ principal, balance == Σ escrowed + Σ owed at every step", async () => {
       const f = await loadFixture(marketFixture);
-      const { market, usdc, admin, alice, bob, carol, coordinator, provider1, provider2, treasury, expiry } =
-        f;
+      const {
+        market,
+        usdc,
+        usdcAddress,
+        admin,
+        alice,
+        bob,
+        carol,
+        coordinator,
+        provider1,
+        provider2,
+        treasury,
+        outsider,
+        expiry,
+      } = f;
       const bal = (a: { address: string }) => usdc.balanceOf(a.address);
 
       let principalIn = 0n;
@@ -1144,12 +1600,16 @@ describe("VoucherMarket", () => {
         provider: typeof alice,
         fee: bigint,
       ) => {
-        const [p0, t0] = [await bal(provider), await bal(treasury)];
+        const principal = (await market.getClass(id)).unitPrice * n;
+        const [p0, t0] = await owedOf(f, [provider, treasury]);
+        const balance0 = await usdc.balanceOf(f.marketAddress);
         await market.connect(coordinator).redeem(holder.address, id, n, provider.address);
-        const [dp, dt] = [(await bal(provider)) - p0, (await bal(treasury)) - t0];
-        expect(dt).to.equal(fee);
-        paid += dp;
-        fees += dt;
+        const [p1, t1] = await owedOf(f, [provider, treasury]);
+        expect(t1 - t0).to.equal(fee);
+        expect(p1 - p0 + (t1 - t0)).to.equal(principal);
+        expect(await usdc.balanceOf(f.marketAddress)).to.equal(balance0); // nothing pushed
+        paid += p1 - p0;
+        fees += t1 - t0;
         await expectEscrowHolds(f);
       };
       const reclaim = async (holder: typeof alice, id: bigint, n: bigint, principal: bigint) => {
@@ -1157,6 +1617,14 @@ describe("VoucherMarket", () => {
         await market.connect(holder).reclaim(id, n);
         expect((await bal(holder)) - h0).to.equal(principal);
         reclaimed += principal;
+        await expectEscrowHolds(f);
+      };
+      const withdraw = async (account: typeof alice) => {
+        const owed = await market.owed(account.address, usdcAddress);
+        const b0 = await bal(account);
+        await market.connect(outsider).withdraw(account.address, usdcAddress); // anyone may trigger it
+        expect((await bal(account)) - b0).to.equal(owed);
+        expect(await market.owed(account.address, usdcAddress)).to.equal(0n);
         await expectEscrowHolds(f);
       };
 
@@ -1170,17 +1638,27 @@ describe("VoucherMarket", () => {
       await buy(carol, OPEN, 5n, carol, 12_500_000n, 375_000n);
       await buy(alice, OPEN, 4n, bob, 10_000_000n, 300_000n);
 
+      // A job of 2 500 units: ⌈2 500 / 1 000⌉ = 3 of alice's vouchers into custody; 2 used, 1 returned.
+      await market.connect(coordinator).escrowForJob(alice.address, EXPIRING, 2_500n);
+      await expectEscrowHolds(f);
+      await market.connect(coordinator).returnEscrow(alice.address, EXPIRING, 1n);
+      await expectEscrowHolds(f);
+      await redeem(coordinator, EXPIRING, 2n, provider1, 20_001n); // 20 000.02 → 20 001
+      expect(await market.balanceOf(alice.address, EXPIRING)).to.equal(8n);
+
       // Partial redemptions to two providers at 1 %, then at 0.37 %.
       await redeem(alice, EXPIRING, 3n, provider1, 30_001n); // 30 000.03 → 30 001
       await redeem(coordinator, EXPIRING, 5n, provider2, 50_001n); // 50 000.05 → 50 001
       await redeem(carol, OPEN, 2n, provider1, 50_000n);
+      await withdraw(provider1);
       await market.connect(admin).setProtocolFeeBps(37n);
       await redeem(bob, OPEN, 1n, provider2, 9_250n); // 2 500 000 × 0.37 % = 9 250
       await redeem(carol, EXPIRING, 1n, provider2, 3_701n); // 3 700.0037 → 3 701
+      await withdraw(treasury);
 
       // Expiry: holders of EXPIRING reclaim the rest; the coordinator still redeems what it holds.
       await time.increaseTo(expiry);
-      await reclaim(alice, EXPIRING, 7n, 7_000_007n);
+      await reclaim(alice, EXPIRING, 5n, 5_000_005n);
       await reclaim(carol, EXPIRING, 2n, 2_000_002n);
       await redeem(coordinator, EXPIRING, 1n, provider1, 3_701n); // 3 700.0037 → 3 701
       await reclaim(coordinator, EXPIRING, 1n, 1_000_001n);
@@ -1192,10 +1670,14 @@ describe("VoucherMarket", () => {
       await redeem(bob, OPEN, 3n, provider2, 27_750n);
       expect(await supplyOf(market, OPEN)).to.equal(0n);
 
+      // Escrow is empty: the market now holds exactly what it owes.
+      expect(await usdc.balanceOf(f.marketAddress)).to.equal(await owedTotal(f));
+      for (const account of [provider1, provider2, treasury]) await withdraw(account);
+
       expect(principalIn).to.equal(42_500_020n);
-      expect(reclaimed).to.equal(10_000_010n);
-      expect(fees).to.equal(202_154n);
-      expect(paid).to.equal(32_297_856n);
+      expect(reclaimed).to.equal(8_000_008n);
+      expect(fees).to.equal(222_155n);
+      expect(paid).to.equal(34_277_857n);
       expect(paid + reclaimed + fees).to.equal(principalIn);
       expect(premiums).to.equal(1_175_003n);
       expect(await usdc.balanceOf(f.marketAddress)).to.equal(0n);

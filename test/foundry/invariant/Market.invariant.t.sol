@@ -25,7 +25,9 @@ uint256 constant MARKET_START = 1_767_225_600 + 13 hours;
 bytes32 constant MODEL_ID = keccak256("llama-3.2-1b-instruct-q4");
 
 /// @notice Voucher escrow invariants (DESIGN.md invariant 5) under random buys, transfers, redemptions,
-///         reclaims, fee changes, class (de)activation and time. forge calls only the handler's actions.
+///         voucher jobs (escrow into the coordinator's custody, partial redemption, return), withdrawals of what
+///         providers and the treasury are owed, reclaims, fee changes, class (de)activation and time. forge calls
+///         only the handler's actions.
 ///         Engine: a real BurnMintEngine (its token real, its credit/vault/oracle unarmed stand-ins: only
 ///         `recordVoucherRevenue` is exercised), so the revenue the market reports is checked too.
 /// forge-config: default.invariant.show-metrics = true
@@ -104,8 +106,11 @@ contract VoucherMarketInvariantTest is Test {
         handler.buy(2, 2, 9_000, 3); // recipient: the stranger
         handler.buy(0, 3, 100, 2);
         handler.redeem(0, 0, 1_001, 0);
+        handler.openJob(1, 1, 2_500);
+        handler.openJob(0, 0, 1_001);
+        handler.settleJob(0, 3, 1);
 
-        bytes4[] memory selectors = new bytes4[](10);
+        bytes4[] memory selectors = new bytes4[](14);
         selectors[0] = VoucherMarketHandler.buy.selector;
         selectors[1] = VoucherMarketHandler.transfer.selector;
         selectors[2] = VoucherMarketHandler.redeem.selector;
@@ -116,12 +121,16 @@ contract VoucherMarketInvariantTest is Test {
         selectors[7] = VoucherMarketHandler.warpPastExpiry.selector;
         selectors[8] = VoucherMarketHandler.buy.selector; // weight: buying feeds every other action
         selectors[9] = VoucherMarketHandler.redeem.selector; // weight: the main way out of escrow
+        selectors[10] = VoucherMarketHandler.openJob.selector;
+        selectors[11] = VoucherMarketHandler.settleJob.selector;
+        selectors[12] = VoucherMarketHandler.withdraw.selector;
+        selectors[13] = VoucherMarketHandler.settleJob.selector; // weight: jobs settle as often as they open
         targetSelector(FuzzSelector(address(handler), selectors));
         targetContract(address(handler));
     }
 
-    /// @notice (a) Every class escrows exactly unitPrice × outstanding vouchers (IVoucherMarket's escrow
-    ///         invariant; DESIGN.md 5).
+    /// @notice (a) Every class escrows exactly unitPrice × outstanding vouchers, those in a job's custody
+    ///         included (IVoucherMarket's escrow invariant; DESIGN.md 5).
     function invariant_escrowIsUnitPriceTimesSupply() public view {
         uint256[] memory classes = handler.classIds();
         for (uint256 i; i < classes.length; ++i) {
@@ -134,23 +143,31 @@ contract VoucherMarketInvariantTest is Test {
         }
     }
 
-    /// @notice (b) The market holds, in each stablecoin, exactly the escrow of that coin's classes.
-    function invariant_marketBalanceIsEscrowPerCoin() public view {
+    /// @notice (b) The market holds, in each stablecoin, exactly the escrow of that coin's classes plus what it
+    ///         owes (providers' pay and the treasury's fees not yet withdrawn): balance == Σ escrowed + Σ owed.
+    function invariant_marketBalanceIsEscrowPlusOwedPerCoin() public view {
         address[] memory coins = handler.coins();
         uint256[] memory classes = handler.classIds();
+        address[] memory providers = handler.providers();
         for (uint256 k; k < coins.length; ++k) {
             uint256 sum;
             for (uint256 i; i < classes.length; ++i) {
                 if (address(market.getClass(classes[i]).stablecoin) == coins[k])
                     sum += market.escrowed(classes[i]);
             }
-            vm.assertEq(IERC20(coins[k]).balanceOf(address(market)), sum, "market balance != sum of escrow");
+            sum += market.owed(treasury, IERC20(coins[k]));
+            for (uint256 p; p < providers.length; ++p) sum += market.owed(providers[p], IERC20(coins[k]));
+            vm.assertEq(
+                IERC20(coins[k]).balanceOf(address(market)),
+                sum,
+                "market balance != sum of escrow + sum of owed"
+            );
         }
     }
 
     /// @notice (c) No leak, exactly: per class, principal in = paid to providers + fees + reclaimed +
-    ///         escrowed; and everyone outside received exactly what the ghosts say (treasury: premiums +
-    ///         fees; each provider: its pay).
+    ///         escrowed; per coin, each provider and the treasury is owed exactly what it was credited and has
+    ///         not withdrawn, and holds exactly what it withdrew (the treasury: plus the premiums).
     function invariant_principalFullyAccounted() public view {
         uint256[] memory classes = handler.classIds();
         for (uint256 i; i < classes.length; ++i) {
@@ -164,18 +181,28 @@ contract VoucherMarketInvariantTest is Test {
         address[] memory coins = handler.coins();
         address[] memory providers = handler.providers();
         for (uint256 k; k < coins.length; ++k) {
-            vm.assertEq(IERC20(coins[k]).balanceOf(treasury), handler.ghostTreasuryIn(coins[k]), "treasury");
+            IERC20 coin = IERC20(coins[k]);
+            uint256 treasuryOut = handler.ghostWithdrawn(coins[k], treasury);
+            vm.assertEq(
+                market.owed(treasury, coin),
+                handler.ghostFeesTo(coins[k]) - treasuryOut,
+                "treasury owed != fees - withdrawn"
+            );
+            vm.assertEq(coin.balanceOf(treasury), handler.ghostPremiumsIn(coins[k]) + treasuryOut, "treasury");
             for (uint256 p; p < providers.length; ++p) {
+                uint256 out = handler.ghostWithdrawn(coins[k], providers[p]);
                 vm.assertEq(
-                    IERC20(coins[k]).balanceOf(providers[p]),
-                    handler.ghostPaidTo(coins[k], providers[p]),
-                    "provider pay"
+                    market.owed(providers[p], coin),
+                    handler.ghostPaidTo(coins[k], providers[p]) - out,
+                    "provider owed != pay - withdrawn"
                 );
+                vm.assertEq(coin.balanceOf(providers[p]), out, "provider holds other than it withdrew");
             }
         }
     }
 
-    /// @notice (d) No class ever mints past its cap; supply is minted − burned and Σ balances.
+    /// @notice (d) No class ever mints past its cap; supply is minted − burned and Σ balances, the job custody
+    ///         included, which holds exactly the vouchers of open jobs.
     function invariant_mintedWithinCapAndSupplyConsistent() public view {
         uint256[] memory classes = handler.classIds();
         address[] memory holders = handler.holders();
@@ -186,9 +213,11 @@ contract VoucherMarketInvariantTest is Test {
             vm.assertEq(c.minted, handler.ghostMinted(id), "minted != ghost");
             uint256 supply = market.totalSupply(id);
             vm.assertEq(supply, handler.ghostMinted(id) - handler.ghostBurned(id), "supply != minted - burned");
-            uint256 sum;
+            uint256 custody = market.balanceOf(address(handler), id);
+            vm.assertEq(custody, handler.ghostCustody(id), "custody != vouchers of open jobs");
+            uint256 sum = custody;
             for (uint256 h; h < holders.length; ++h) sum += market.balanceOf(holders[h], id);
-            vm.assertEq(sum, supply, "sum of balances != supply");
+            vm.assertEq(sum, supply, "sum of balances (custody included) != supply");
         }
     }
 
@@ -262,7 +291,7 @@ contract ProviderBondInvariantTest is Test {
         handler.acceptJob(0, 30_000e18);
         handler.acceptJob(1, 12_000e18);
 
-        bytes4[] memory selectors = new bytes4[](12);
+        bytes4[] memory selectors = new bytes4[](13);
         selectors[0] = ProviderBondHandler.register.selector;
         selectors[1] = ProviderBondHandler.increaseBond.selector;
         selectors[2] = ProviderBondHandler.requestExit.selector;
@@ -275,6 +304,7 @@ contract ProviderBondInvariantTest is Test {
         selectors[9] = ProviderBondHandler.warp.selector;
         selectors[10] = ProviderBondHandler.withdrawBond.selector; // weight: exercise (g) often
         selectors[11] = ProviderBondHandler.acceptJob.selector; // weight: jobs open windows
+        selectors[12] = ProviderBondHandler.settleBatch.selector;
         targetSelector(FuzzSelector(address(handler), selectors));
         targetContract(address(handler));
     }

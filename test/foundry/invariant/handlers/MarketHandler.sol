@@ -20,15 +20,19 @@ import {ICinderErrors} from "../../../../contracts/interfaces/ICinderErrors.sol"
 /// @notice Drives VoucherMarket for the invariant test (DESIGN.md invariant 5). Actors buy vouchers of a few
 ///         classes (6- and 18-decimal stablecoins, odd and tiny prices, 2–10 % premiums, capped and uncapped,
 ///         expiring and perpetual) for themselves or each other, transfer them, and reclaim principal after
-///         expiry; the handler is the REDEEMER (the JobCoordinator) and redeems actors' vouchers — every actor
-///         but one `stranger` has approved it with setApprovalForAll — to providers; it is also governance,
-///         changing `protocolFeeBps` and (de)activating classes; time moves by hours to days, or straight to
-///         a class's expiry.
-/// @dev Ghosts per class follow every unit of stablecoin that enters (principal, premium) and leaves
-///      (provider pay, fee, reclaim), and every voucher minted and burned. Single-call rules (cost = quote,
-///      fee = ⌈principal × bps⌉, paid + fee = principal, documented reverts for early reclaims, expired or
-///      inactive or over-cap buys, unapproved redemptions, over-balance burns, out-of-bound fees) are checked
-///      here and recorded as violations the invariant test asserts to be zero.
+///         expiry; the handler is the REDEEMER (the JobCoordinator): it redeems actors' vouchers — every actor
+///         but one `stranger` has approved it with setApprovalForAll — to providers, and runs voucher jobs
+///         (escrowForJob into its custody, then redeem the used part and returnEscrow the rest); anyone
+///         withdraws what a provider or the treasury is owed; it is also governance, changing `protocolFeeBps`
+///         and (de)activating classes; time moves by hours to days, or straight to a class's expiry.
+/// @dev Ghosts per class follow every unit of stablecoin that enters (principal, premium) and leaves escrow
+///      (provider pay and fee, credited as owed; reclaim), and every voucher minted and burned; per coin and
+///      account, what was credited and withdrawn. Single-call rules (cost = quote, fee = ⌈principal × bps⌉,
+///      paid + fee = principal, a redemption moves no stablecoin, escrowForJob takes ⌈units / unitsPerVoucher⌉,
+///      a withdrawal pays exactly what is owed to the account, documented reverts for early reclaims, expired
+///      or inactive or over-cap buys, unapproved redemptions and escrows, over-balance burns, empty
+///      withdrawals, out-of-bound fees) are checked here and recorded as violations the invariant test asserts
+///      to be zero.
 contract VoucherMarketHandler is HandlerStats {
     VoucherMarket public immutable market;
     BurnMintEngine public immutable engine;
@@ -44,16 +48,32 @@ contract VoucherMarketHandler is HandlerStats {
 
     mapping(uint256 classId => uint256) public ghostPrincipalIn;
     mapping(uint256 classId => uint256) public ghostPremiums;
-    mapping(uint256 classId => uint256) public ghostPaid;
-    mapping(uint256 classId => uint256) public ghostFees;
+    mapping(uint256 classId => uint256) public ghostPaid; // credited to providers
+    mapping(uint256 classId => uint256) public ghostFees; // credited to the treasury
     mapping(uint256 classId => uint256) public ghostReclaimed;
     mapping(uint256 classId => uint256) public ghostMinted;
     mapping(uint256 classId => uint256) public ghostBurned;
-    mapping(address coin => uint256) public ghostTreasuryIn; // premiums + fees
-    mapping(address coin => mapping(address provider => uint256)) public ghostPaidTo;
+    mapping(uint256 classId => uint256) public ghostCustody; // vouchers of open jobs, held by the handler
+    mapping(address coin => uint256) public ghostPremiumsIn; // paid straight to the treasury at purchase
+    mapping(address coin => uint256) public ghostFeesTo; // credited to the treasury
+    mapping(address coin => mapping(address provider => uint256)) public ghostPaidTo; // credited to a provider
+    mapping(address coin => mapping(address account => uint256)) public ghostWithdrawn;
     uint256 public ghostRevenueUsd; // principal redeemed, scaled to 18 decimals
     uint256 public ghostCapHits;
     uint256 public ghostExpiredReclaims;
+    uint256 public ghostJobsOpened;
+    uint256 public ghostJobsSettled;
+    uint256 public ghostWithdrawals;
+
+    /// @dev A voucher job: `vouchers` of `holder`'s `classId` in the handler's custody until settled.
+    struct Job {
+        address holder;
+        uint256 classId;
+        uint256 vouchers;
+        bool settled;
+    }
+
+    Job[] internal _jobs;
 
     uint256[] internal _epochs;
     mapping(uint256 epoch => bool) internal _epochSeen;
@@ -240,6 +260,97 @@ contract VoucherMarketHandler is HandlerStats {
         _done("reclaim");
     }
 
+    /// @dev The handler, as the JobCoordinator, takes a job's vouchers into custody: `units` in
+    ///      [1, balance × unitsPerVoucher] of an approved holder. One call in eight first tries the stranger
+    ///      (never approved: must revert NotApproved), one in eight a voucher more than the holder has.
+    function openJob(uint256 holderSeed, uint256 classSeed, uint256 units) external action("openJob") {
+        _touchEpoch();
+        if (units % 8 == 1) _checkStrangerEscrow(classSeed);
+        (address holder, uint256 classId) = _pickHolding(holderSeed, classSeed, true);
+        if (holder == address(0)) {
+            _skip();
+            return;
+        }
+        IVoucherMarket.VoucherClass memory c = market.getClass(classId);
+        uint256 balance = market.balanceOf(holder, classId);
+        if (units % 8 == 2) {
+            try market.escrowForJob(holder, classId, balance * c.unitsPerVoucher + 1) {
+                _violation("escrowed more vouchers than held");
+                _recordCustody(holder, classId, balance + 1);
+            } catch (bytes memory reason) {
+                _expectSelector(reason, IERC1155Errors.ERC1155InsufficientBalance.selector, "over-escrow");
+            }
+            if (market.balanceOf(holder, classId) == 0) return;
+            balance = market.balanceOf(holder, classId);
+        }
+        units = bound(units, 1, balance * c.unitsPerVoucher);
+        uint256 expected = Math.ceilDiv(units, c.unitsPerVoucher);
+        uint256 custodyBefore = market.balanceOf(address(this), classId);
+        (bytes32 modelId, uint256 unitsPerVoucher, uint256 vouchers) = market.escrowForJob(holder, classId, units);
+        if (modelId != c.modelId || unitsPerVoucher != c.unitsPerVoucher) _violation("escrowForJob: wrong terms");
+        if (vouchers != expected) _violation("escrowForJob: vouchers != ceil(units / unitsPerVoucher)");
+        if (market.balanceOf(holder, classId) != balance - vouchers)
+            _violation("escrowForJob: holder not debited");
+        if (market.balanceOf(address(this), classId) != custodyBefore + vouchers)
+            _violation("escrowForJob: custody not credited");
+        _recordCustody(holder, classId, vouchers);
+        _done("openJob");
+    }
+
+    /// @dev Settles an open job: redeems `used` of its vouchers (one call in four none, one in four all) to a
+    ///      provider and returns the rest to the holder, without a hook.
+    function settleJob(uint256 jobSeed, uint256 used, uint256 providerSeed) external action("settleJob") {
+        _touchEpoch();
+        uint256 n = _jobs.length;
+        for (uint256 i; i < n; ++i) {
+            uint256 id = ((jobSeed % n) + i) % n;
+            Job storage j = _jobs[id];
+            if (j.settled) continue;
+            j.settled = true;
+            ++ghostJobsSettled;
+            used = used % 4 == 0 ? 0 : (used % 4 == 1 ? j.vouchers : bound(used, 0, j.vouchers));
+            if (used != 0) _redeem(address(this), j.classId, used, _providers[providerSeed % _providers.length]);
+            uint256 rest = j.vouchers - used;
+            if (rest != 0) {
+                uint256 before = market.balanceOf(j.holder, j.classId);
+                market.returnEscrow(j.holder, j.classId, rest);
+                if (market.balanceOf(j.holder, j.classId) != before + rest)
+                    _violation("returnEscrow: not returned");
+            }
+            ghostCustody[j.classId] -= j.vouchers;
+            _done("settleJob");
+            return;
+        }
+        _skip();
+    }
+
+    /// @dev Anyone (a random holder) withdraws what a provider or the treasury is owed in a coin; with nothing
+    ///      owed the call must revert ZeroAmount.
+    function withdraw(uint256 accountSeed, uint256 coinSeed, uint256 callerSeed) external action("withdraw") {
+        uint256 k = accountSeed % (_providers.length + 1);
+        address account = k == _providers.length ? treasury : _providers[k];
+        IERC20 coin = IERC20(_coins[coinSeed % _coins.length]);
+        address caller = _holders[callerSeed % _holders.length];
+        uint256 owed = market.owed(account, coin);
+        uint256 before = coin.balanceOf(account);
+        uint256 callerBefore = coin.balanceOf(caller);
+        vm.prank(caller);
+        try market.withdraw(account, coin) returns (uint256 amount) {
+            if (owed == 0) _violation("withdrew with nothing owed");
+            if (amount != owed || coin.balanceOf(account) != before + owed)
+                _violation("withdraw paid other than owed");
+            if (coin.balanceOf(caller) != callerBefore) _violation("withdraw paid the caller");
+            if (market.owed(account, coin) != 0) _violation("owed not cleared");
+            ghostWithdrawn[address(coin)][account] += amount;
+            ++ghostWithdrawals;
+            _done("withdraw");
+        } catch (bytes memory reason) {
+            if (owed != 0) _violation("withdraw refused with something owed");
+            _expectSelector(reason, ICinderErrors.ZeroAmount.selector, "empty withdraw");
+            _done("withdraw (refused: nothing owed)");
+        }
+    }
+
     // ================================================================ governance
 
     /// @dev Fee in [0, 1 000] bps; one call in eight first tries an out-of-bound fee.
@@ -308,6 +419,10 @@ contract VoucherMarketHandler is HandlerStats {
         return _coins;
     }
 
+    function jobCount() external view returns (uint256) {
+        return _jobs.length;
+    }
+
     function epochsSeen() external view returns (uint256[] memory) {
         return _epochs;
     }
@@ -318,27 +433,69 @@ contract VoucherMarketHandler is HandlerStats {
         console.log("hours elapsed", (block.timestamp - _START) / 1 hours);
         console.log("buys refused at the cap", ghostCapHits);
         console.log("reclaims after expiry", ghostExpiredReclaims);
+        console.log("jobs opened", ghostJobsOpened);
+        console.log("jobs settled", ghostJobsSettled);
+        console.log("withdrawals", ghostWithdrawals);
     }
 
     // ================================================================ internal
 
+    /// @dev Redeems and checks the split: credited (owed), never pushed, the principal reported in USD.
     function _redeem(address holder, uint256 classId, uint256 vouchers, address provider) internal {
         IVoucherMarket.VoucherClass memory c = market.getClass(classId);
+        IERC20 coin = c.stablecoin;
         uint256 principal = c.unitPrice * vouchers;
-        uint256 fee = Math.mulDiv(principal, market.protocolFeeBps(), 10_000, Math.Rounding.Ceil);
-        uint256 providerBefore = c.stablecoin.balanceOf(provider);
-        uint256 treasuryBefore = c.stablecoin.balanceOf(treasury);
-        market.redeem(holder, classId, vouchers, provider);
-        uint256 paid = c.stablecoin.balanceOf(provider) - providerBefore;
-        uint256 feeTaken = c.stablecoin.balanceOf(treasury) - treasuryBefore;
-        if (feeTaken != fee) _violation("redeem fee != ceil(principal x feeBps)");
-        if (paid + feeTaken != principal) _violation("redeem paid + fee != principal");
+        // owed to the provider, owed to the treasury, held by the market, held by provider + treasury
+        uint256[4] memory before = [
+            market.owed(provider, coin),
+            market.owed(treasury, coin),
+            coin.balanceOf(address(market)),
+            coin.balanceOf(provider) + coin.balanceOf(treasury)
+        ];
+        uint256 reported = market.redeem(holder, classId, vouchers, provider);
+        uint256 paid = market.owed(provider, coin) - before[0];
+        uint256 fee = market.owed(treasury, coin) - before[1];
+        if (fee != Math.mulDiv(principal, market.protocolFeeBps(), 10_000, Math.Rounding.Ceil))
+            _violation("redeem fee != ceil(principal x feeBps)");
+        if (paid + fee != principal) _violation("redeem paid + fee != principal");
+        if (reported != _usd(coin, principal)) _violation("redeem returned other than the principal in USD");
+        if (
+            coin.balanceOf(address(market)) != before[2] ||
+            coin.balanceOf(provider) + coin.balanceOf(treasury) != before[3]
+        ) _violation("redeem moved stablecoin");
         ghostPaid[classId] += paid;
-        ghostFees[classId] += feeTaken;
-        ghostPaidTo[address(c.stablecoin)][provider] += paid;
-        ghostTreasuryIn[address(c.stablecoin)] += feeTaken;
+        ghostFees[classId] += fee;
+        ghostPaidTo[address(coin)][provider] += paid;
+        ghostFeesTo[address(coin)] += fee;
         ghostBurned[classId] += vouchers;
-        ghostRevenueUsd += principal * 10 ** (18 - MockStablecoin(address(c.stablecoin)).decimals());
+        ghostRevenueUsd += _usd(coin, principal);
+    }
+
+    /// @dev `amount` of `coin` in 18-decimal USD.
+    function _usd(IERC20 coin, uint256 amount) internal view returns (uint256) {
+        return amount * 10 ** (18 - MockStablecoin(address(coin)).decimals());
+    }
+
+    function _recordCustody(address holder, uint256 classId, uint256 vouchers) internal {
+        _jobs.push(Job(holder, classId, vouchers, false));
+        ghostCustody[classId] += vouchers;
+        ++ghostJobsOpened;
+    }
+
+    function _checkStrangerEscrow(uint256 classSeed) internal {
+        uint256 n = _classIds.length;
+        for (uint256 i; i < n; ++i) {
+            uint256 classId = _classIds[((classSeed % n) + i) % n];
+            if (market.balanceOf(stranger, classId) == 0) continue;
+            try market.escrowForJob(stranger, classId, 1) returns (bytes32, uint256, uint256 vouchers) {
+                _violation("escrowed an unapproved holder's vouchers");
+                _recordCustody(stranger, classId, vouchers);
+            } catch (bytes memory reason) {
+                _expectSelector(reason, IVoucherMarket.NotApproved.selector, "unapproved escrow");
+            }
+            _done("openJob (refused: not approved)");
+            return;
+        }
     }
 
     function _recordBuy(
@@ -350,7 +507,7 @@ contract VoucherMarketHandler is HandlerStats {
     ) internal {
         ghostPrincipalIn[classId] += principal;
         ghostPremiums[classId] += premium;
-        ghostTreasuryIn[address(c.stablecoin)] += premium;
+        ghostPremiumsIn[address(c.stablecoin)] += premium;
         ghostMinted[classId] += vouchers;
     }
 
@@ -408,8 +565,9 @@ contract VoucherMarketHandler is HandlerStats {
                 ghostPaid[classId] += c.unitPrice - fee;
                 ghostFees[classId] += fee;
                 ghostPaidTo[address(c.stablecoin)][provider] += c.unitPrice - fee;
-                ghostTreasuryIn[address(c.stablecoin)] += fee;
+                ghostFeesTo[address(c.stablecoin)] += fee;
                 ghostBurned[classId] += 1;
+                ghostRevenueUsd += _usd(c.stablecoin, c.unitPrice);
             } catch (bytes memory reason) {
                 _expectSelector(reason, IVoucherMarket.NotApproved.selector, "unapproved redeem");
             }
@@ -473,7 +631,7 @@ contract VoucherMarketHandler is HandlerStats {
 ///         settling what they can). The handler plays the JobCoordinator: it is the registry's
 ///         ISlashingWindow source, "accepts jobs" by locking collateral of eligible providers, recording for
 ///         each job the end of its slash-eligible window (now + window), "settles" jobs after their window by
-///         releasing the collateral, slashes random amounts of providers with open windows (to a challenger
+///         releasing the collateral (one by one, or a provider's closed jobs in one batch release), slashes random amounts of providers with open windows (to a challenger
 ///         or burned) and jails; as governance it retunes the window and the unbonding period together
 ///         (window ≤ unbonding, the registry refusing an unbonding shorter than the window).
 /// @dev Ghosts per provider: deposited (register + increaseBond), slashed, withdrawn. Every withdrawBond that
@@ -652,6 +810,7 @@ contract ProviderBondHandler is HandlerStats, ISlashingWindow {
                 _expectSelector(reason, IProviderRegistry.InsufficientFreeBond.selector, "over-lock");
             }
         }
+        if (registry.eligiblePrice(a, modelId) != _prices()[0]) _violation("eligiblePrice != offered price");
         collateral = bound(collateral, 1, free);
         uint256 lockedBefore = registry.getProvider(a).locked;
         registry.lockCollateral(a, collateral);
@@ -681,6 +840,56 @@ contract ProviderBondHandler is HandlerStats, ISlashingWindow {
             return;
         }
         _skip();
+    }
+
+    /// @dev A batch settlement: one release closes every job of one provider whose window has closed (`jobs` =
+    ///      their count, amount = their summed collateral). One call in eight first tries to close one job more
+    ///      than the provider has open (must revert NoOpenJobs), one in eight zero jobs (ZeroAmount).
+    function settleBatch(uint256 actorSeed, uint256 mode) external action("settleBatch") {
+        address a = _pick(actorSeed, _hasOpenJobs);
+        if (a == address(0)) {
+            _skip();
+            return;
+        }
+        IProviderRegistry.ProviderRecord memory p = registry.getProvider(a);
+        if (mode % 8 == 1) {
+            try registry.releaseCollateral(a, 0, uint256(p.openJobs) + 1) {
+                _violation("closed more jobs than open");
+            } catch (bytes memory reason) {
+                _expectSelector(reason, IProviderRegistry.NoOpenJobs.selector, "release of too many jobs");
+            }
+        }
+        if (mode % 8 == 2) {
+            try registry.releaseCollateral(a, 0, 0) {
+                _violation("released zero jobs");
+            } catch (bytes memory reason) {
+                _expectSelector(reason, ICinderErrors.ZeroAmount.selector, "release of zero jobs");
+            }
+        }
+        uint256 count;
+        uint256 sum;
+        for (uint256 i; i < _jobs.length; ++i) {
+            Job storage j = _jobs[i];
+            if (j.provider == a && !j.settled && block.timestamp >= j.windowEnd) {
+                ++count;
+                sum += j.collateral;
+            }
+        }
+        if (count == 0) {
+            _skip();
+            return;
+        }
+        p = registry.getProvider(a);
+        uint256 released = registry.releaseCollateral(a, sum, count);
+        IProviderRegistry.ProviderRecord memory q = registry.getProvider(a);
+        if (released != _min(sum, p.locked)) _violation("batch released != min(sum of collateral, locked)");
+        if (q.locked != p.locked - released) _violation("batch release mis-booked");
+        if (q.openJobs != p.openJobs - count) _violation("batch closed other than `jobs` jobs");
+        for (uint256 i; i < _jobs.length; ++i) {
+            Job storage j = _jobs[i];
+            if (j.provider == a && !j.settled && block.timestamp >= j.windowEnd) j.settled = true;
+        }
+        _done("settleBatch");
     }
 
     /// @dev Slashes the provider of a job whose window is open (a fault found by a challenge) — or, with no
@@ -854,7 +1063,7 @@ contract ProviderBondHandler is HandlerStats, ISlashingWindow {
     function _settle(uint256 id) internal {
         Job storage j = _jobs[id];
         uint256 lockedBefore = registry.getProvider(j.provider).locked;
-        uint256 released = registry.releaseCollateral(j.provider, j.collateral);
+        uint256 released = registry.releaseCollateral(j.provider, j.collateral, 1);
         if (released != _min(j.collateral, lockedBefore)) _violation("released != min(collateral, locked)");
         if (registry.getProvider(j.provider).locked != lockedBefore - released) _violation("release mis-booked");
         j.settled = true;
@@ -927,6 +1136,10 @@ contract ProviderBondHandler is HandlerStats, ISlashingWindow {
 
     function _hasBond(address a) internal view returns (bool) {
         return registry.getProvider(a).bond != 0;
+    }
+
+    function _hasOpenJobs(address a) internal view returns (bool) {
+        return registry.getProvider(a).openJobs != 0;
     }
 
     function _canTakeJob(address a) internal view returns (bool) {
