@@ -8,7 +8,9 @@
  * Idempotent and resumable through Ignition's journal (deploy/deployments/<id>/journal.jsonl): running it again
  * sends nothing when everything is deployed, and a deployment that failed halfway resumes where it stopped. On a
  * local chain that was restarted (the journal's contracts have no code any more) the stale journal is wiped
- * first. `CINDER_PARAMS` overrides the parameter file.
+ * first, and so is one whose contracts or parameters changed since (a new local deployment). On a public network a
+ * changed module stops with Ignition's reconciliation errors; `CINDER_RESET=1` deploys a new, separate instance.
+ * `CINDER_PARAMS` overrides the parameter file.
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -62,10 +64,28 @@ async function main() {
     `Deploying ${config.module} to ${network} (chain ${chainId}) from ${path.relative(process.cwd(), file)} as ${deployer}`,
   );
   const module = config.module === "CinderLocal" ? CinderLocal : Cinder;
-  const deployed = (await ignition.deploy(module, {
-    parameters: ignitionParameters(config, deployer),
-    deploymentId: network === "hardhat" ? undefined : deploymentId,
-  })) as unknown as Record<string, { getAddress(): Promise<string> }>;
+  const deploy = () =>
+    ignition.deploy(module, {
+      parameters: ignitionParameters(config, deployer),
+      deploymentId: network === "hardhat" ? undefined : deploymentId,
+    }) as unknown as Promise<Record<string, { getAddress(): Promise<string> }>>;
+  if (process.env.CINDER_RESET === "1" && network !== "hardhat") wipe(deploymentId, "CINDER_RESET=1");
+  let deployed: Record<string, { getAddress(): Promise<string> }>;
+  try {
+    deployed = await deploy();
+  } catch (error) {
+    const message = (error as Error).message;
+    if (!/reconciliation/i.test(message)) throw error;
+    if (chainId !== LOCAL_CHAIN_ID) {
+      throw new Error(
+        `${message}\nThe contracts or parameters changed since this network's deployment ${deploymentId}. ` +
+          "To deploy a new, separate instance, run again with CINDER_RESET=1 (the old one stays on-chain).",
+      );
+    }
+    // A local chain: the developer changed the contracts or parameters; deploy the new version afresh.
+    wipe(deploymentId, "the contracts or parameters changed since the last local deployment");
+    deployed = await deploy();
+  }
 
   const contracts = {} as Record<ContractKey, string>;
   for (const key of Object.keys(MANIFEST_CONTRACTS) as ContractKey[])
@@ -96,9 +116,20 @@ async function main() {
     console.log(`  ${key.padEnd(17)} ${address}`);
 }
 
+function journalDir(deploymentId: string) {
+  return path.join(hre.config.paths.ignition, "deployments", deploymentId);
+}
+
+function wipe(deploymentId: string, why: string) {
+  const dir = journalDir(deploymentId);
+  if (!existsSync(dir)) return;
+  console.log(`Starting a new deployment (${why}): wiping the journal ${path.relative(process.cwd(), dir)}`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** A restarted local node keeps the chain id but loses the contracts: the old journal must go. */
 async function wipeIfStale(deploymentId: string) {
-  const dir = path.join(hre.config.paths.ignition, "deployments", deploymentId);
+  const dir = journalDir(deploymentId);
   const addressesFile = path.join(dir, "deployed_addresses.json");
   if (!existsSync(addressesFile)) return;
   const addresses = Object.values(JSON.parse(readFileSync(addressesFile, "utf8")) as Record<string, string>);
