@@ -550,20 +550,16 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
         Payment calldata payment
     ) private returns (uint256 escrow) {
         if (payment.kind == PaymentKind.Voucher) {
-            (bytes32 classModel, uint256 unitsPerVoucher, uint256 vouchers) = _MARKET.escrowForJob(
-                msg.sender,
-                payment.classId,
-                maxUnits
-            );
+            (bytes32 classModel, , uint256 vouchers) = _MARKET.escrowForJob(msg.sender, payment.classId, maxUnits);
             require(classModel == modelId, ModelMismatch(modelId, classModel));
-            job.termsId = _termsFor(modelId, payment.classId, unitsPerVoucher);
+            job.termsId = _termsFor(modelId, payment.classId);
             return vouchers;
         }
         require(payment.classId == 0, InvalidPayment());
         uint256 cap = payment.maxPricePerUnit;
         require(cap != 0 && cap <= type(uint96).max, InvalidPayment());
         escrow = maxUnits * cap;
-        job.termsId = _termsFor(modelId, 0, 0);
+        job.termsId = _termsFor(modelId, 0);
         job.escrowUsd = escrow.toUint128();
         job.pricePerUnit = uint96(cap);
         if (payment.kind == PaymentKind.DailyCredit) {
@@ -695,14 +691,16 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
 
     /// @dev The id of (model, class) in the terms table, adding it on first use (reading the class's USD value per
     ///      voucher once: class terms are immutable).
-    function _termsFor(bytes32 modelId, uint256 classId, uint256 unitsPerVoucher) private returns (uint16 id) {
+    function _termsFor(bytes32 modelId, uint256 classId) private returns (uint16 id) {
         bytes32 key = keccak256(abi.encode(modelId, classId));
         id = _termsIds[key];
         if (id != 0) return id;
         require(_termsCount < type(uint16).max, TermsTableFull());
+        uint256 unitsPerVoucher;
         uint256 usdPerVoucher;
         if (classId != 0) {
             IVoucherMarket.VoucherClass memory c = _MARKET.getClass(classId);
+            unitsPerVoucher = c.unitsPerVoucher;
             usdPerVoucher = c.unitPrice * 10 ** (18 - IERC20Metadata(address(c.stablecoin)).decimals());
         }
         id = ++_termsCount;

@@ -11,18 +11,24 @@ import { z } from "zod";
 
 const DURATION_UNITS: Record<string, bigint> = { s: 1n, m: 60n, h: 3600n, d: 86_400n };
 
+/** Seconds of "90s", "15m", "2h", "7d" (a bare number is seconds), or undefined when it is not a duration. */
+export function durationSeconds(text: string): bigint | undefined {
+  const match = /^(\d+)([smhd])?$/.exec(text.trim());
+  return match ? BigInt(match[1]) * DURATION_UNITS[match[2] ?? "s"] : undefined;
+}
+
 /** "90s", "15m", "2h", "7d" or a whole number of seconds. */
 const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
   if (typeof value === "number") return BigInt(value);
-  const match = /^(\d+)([smhd])$/.exec(value.trim());
-  if (!match) {
+  const seconds = durationSeconds(value);
+  if (seconds === undefined) {
     ctx.addIssue({
       code: "custom",
       message: `"${value}" is not a duration: write e.g. "90s", "15m", "2h" or "7d"`,
     });
     return z.NEVER;
   }
-  return BigInt(match[1]) * DURATION_UNITS[match[2]];
+  return seconds;
 });
 
 /** A decimal amount in whole units ("1000", "0.5"), scaled to `decimals`. */

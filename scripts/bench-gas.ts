@@ -18,6 +18,7 @@ import {
   HOUR,
   defaultPayment,
   MODEL,
+  signResult,
   type JobsFixture,
 } from "../test/hardhat/jobsFixture";
 
@@ -94,7 +95,6 @@ async function main() {
   });
   await accept(f, creditJob);
   const job = await f.coordinator.getJob(voucherJob);
-  const { signResult } = await import("../test/hardhat/jobsFixture");
   const outputHash = ethers.id("output");
   const signature = await signResult(f.signer1, f.coordinator, {
     jobId: voucherJob,

@@ -14,18 +14,10 @@
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import hre, { ethers, ignition } from "hardhat";
-import Cinder from "../deploy/modules/Cinder";
-import CinderLocal from "../deploy/modules/CinderLocal";
-import { ignitionParameters, loadDeployConfig } from "../deploy/config";
-import {
-  MANIFEST_CONTRACTS,
-  manifestPath,
-  readManifest,
-  writeManifest,
-  type CinderManifest,
-  type ContractKey,
-} from "../deploy/manifest";
+import hre, { ethers } from "hardhat";
+import { loadDeployConfig } from "../deploy/config";
+import { deployCinder } from "../deploy/deployment";
+import { manifestPath, readManifest, writeManifest, type CinderManifest } from "../deploy/manifest";
 
 const LOCAL_CHAIN_ID = 31337n;
 
@@ -63,14 +55,9 @@ async function main() {
   console.log(
     `Deploying ${config.module} to ${network} (chain ${chainId}) from ${path.relative(process.cwd(), file)} as ${deployer}`,
   );
-  const module = config.module === "CinderLocal" ? CinderLocal : Cinder;
-  const deploy = () =>
-    ignition.deploy(module, {
-      parameters: ignitionParameters(config, deployer),
-      deploymentId: network === "hardhat" ? undefined : deploymentId,
-    }) as unknown as Promise<Record<string, { getAddress(): Promise<string> }>>;
+  const deploy = () => deployCinder(hre, config, deployer, network === "hardhat" ? undefined : deploymentId);
   if (process.env.CINDER_RESET === "1" && network !== "hardhat") wipe(deploymentId, "CINDER_RESET=1");
-  let deployed: Record<string, { getAddress(): Promise<string> }>;
+  let deployed: Awaited<ReturnType<typeof deploy>>;
   try {
     deployed = await deploy();
   } catch (error) {
@@ -87,11 +74,7 @@ async function main() {
     deployed = await deploy();
   }
 
-  const contracts = {} as Record<ContractKey, string>;
-  for (const key of Object.keys(MANIFEST_CONTRACTS) as ContractKey[])
-    contracts[key] = await deployed[key].getAddress();
-  const extras: Record<string, string> = {};
-  if ("stablecoin" in deployed) extras.stablecoin = await deployed.stablecoin.getAddress();
+  const { contracts, extras } = deployed;
   const sameDeployment = previous && previous.contracts.jobCoordinator === contracts.jobCoordinator;
   const manifest: CinderManifest = {
     version: 1,

@@ -19,6 +19,7 @@ import {
   type Log,
   type Result,
 } from "ethers";
+import { durationSeconds } from "../deploy/config";
 import { requireManifest, type CinderManifest } from "../deploy/manifest";
 import type {
   ArbiterCommitteeVerifier,
@@ -293,8 +294,6 @@ export function eventArgs(
   throw new TaskError(`the transaction succeeded but emitted no ${name} event`);
 }
 
-const DURATION_UNITS: Record<string, bigint> = { s: 1n, m: 60n, h: 3_600n, d: 86_400n };
-
 export function plural(n: bigint | number, word: string, words = `${word}s`): string {
   return `${n.toLocaleString("en-US")} ${BigInt(n) === 1n ? word : words}`;
 }
@@ -302,10 +301,9 @@ export function plural(n: bigint | number, word: string, words = `${word}s`): st
 /** "90s", "10m", "2h", "1d" or a whole number of seconds. */
 export function parseDuration(value: string | undefined, what: string): bigint {
   if (value === undefined || value === "") throw new TaskError(`${what} is required`);
-  const text = value.trim();
-  const match = /^(\d+)([smhd])?$/.exec(text);
-  if (!match) throw new TaskError(`${what} "${value}" is not a duration: write e.g. 90s, 10m, 2h or 1d`);
-  const seconds = BigInt(match[1]) * DURATION_UNITS[match[2] ?? "s"];
+  const seconds = durationSeconds(value);
+  if (seconds === undefined)
+    throw new TaskError(`${what} "${value}" is not a duration: write e.g. 90s, 10m, 2h or 1d`);
   if (seconds === 0n) throw new TaskError(`${what} must be longer than zero`);
   return seconds;
 }

@@ -83,7 +83,7 @@ interface IDisputeModule is ICinderErrors {
     /// @notice Number of disputes opened and not yet resolved.
     function openDisputes() external view returns (uint256);
 
-    /// @notice Whether `jobId` has an open dispute (the verifier accepts votes only then).
+    /// @notice Whether `jobId` has an open dispute.
     function isOpen(uint256 jobId) external view returns (bool);
 
     /// @notice Challenger bond, in protocol tokens.

@@ -1,10 +1,10 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import hre, { ethers, ignition } from "hardhat";
-import CinderLocal from "../../deploy/modules/CinderLocal";
-import { ignitionParameters, loadDeployConfig } from "../../deploy/config";
-import { MANIFEST_CONTRACTS, writeManifest, type ContractKey } from "../../deploy/manifest";
+import hre, { ethers } from "hardhat";
+import { loadDeployConfig } from "../../deploy/config";
+import { deployCinder } from "../../deploy/deployment";
+import { writeManifest } from "../../deploy/manifest";
 
 /** The parameter file `npm run deploy:local` uses. */
 export const LOCAL_PARAMS = path.join(__dirname, "..", "..", "deploy", "parameters", "localhost.json");
@@ -19,12 +19,7 @@ export async function deployLocalFixture() {
   process.env.CINDER_DEPLOYMENTS_DIR = mkdtempSync(path.join(os.tmpdir(), "cinder-deployments-"));
   const config = loadDeployConfig(LOCAL_PARAMS);
   const [deployer] = await ethers.getSigners();
-  const deployed = (await ignition.deploy(CinderLocal, {
-    parameters: ignitionParameters(config, deployer.address),
-  })) as unknown as Record<string, { getAddress(): Promise<string> }>;
-  const contracts = {} as Record<ContractKey, string>;
-  for (const key of Object.keys(MANIFEST_CONTRACTS) as ContractKey[])
-    contracts[key] = await deployed[key].getAddress();
+  const { contracts, extras } = await deployCinder(hre, config, deployer.address);
   const chainId = Number((await ethers.provider.getNetwork()).chainId);
   writeManifest({
     version: 1,
@@ -34,7 +29,7 @@ export async function deployLocalFixture() {
     deploymentId: `chain-${chainId}`,
     startBlock: 0,
     contracts,
-    extras: { stablecoin: await deployed.stablecoin.getAddress() },
+    extras,
   });
   return { config, contracts, deployer, deploymentsDir: process.env.CINDER_DEPLOYMENTS_DIR };
 }
