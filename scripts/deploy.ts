@@ -47,7 +47,8 @@ async function main() {
   }
   const deployer = signers[0].address;
   const chainId = (await ethers.provider.getNetwork()).chainId;
-  const deploymentId = `chain-${chainId}`;
+  // CINDER_DEPLOYMENT_ID keeps a separate journal (the relayer's tests deploy to their own node with it).
+  const deploymentId = process.env.CINDER_DEPLOYMENT_ID ?? `chain-${chainId}`;
   if (chainId === LOCAL_CHAIN_ID && network !== "hardhat") await wipeIfStale(deploymentId);
 
   const previous = readManifest(chainId);
