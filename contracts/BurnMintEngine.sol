@@ -91,6 +91,8 @@ contract BurnMintEngine is IBurnMintEngine, GuardianPausable, ReentrancyGuardTra
         _VAULT = vault;
         _EMISSION_PER_EPOCH = cfg.emissionPerEpoch;
         _HALVING_EPOCHS = cfg.halvingEpochs;
+        // Time: epochs are UTC days by design; the emission schedule starts on the deployment's day.
+        // solhint-disable-next-line not-rely-on-time
         _GENESIS_EPOCH = block.timestamp / 1 days;
         _oracle = oracle_;
         _treasury = treasury_;
@@ -326,6 +328,9 @@ contract BurnMintEngine is IBurnMintEngine, GuardianPausable, ReentrancyGuardTra
 
     /// @inheritdoc IBurnMintEngine
     function currentEpoch() public view returns (uint256) {
+        // Time: an epoch is a UTC day by design (emissions, mint cap, subsidy budget); a block producer's
+        // few seconds of timestamp leeway only nudge the boundary (THREAT_MODEL.md, "Time").
+        // solhint-disable-next-line not-rely-on-time
         return block.timestamp / 1 days;
     }
 

@@ -180,6 +180,9 @@ contract DailyCredit is ERC20, ERC20Permit, GuardianPausable, ReentrancyGuardTra
 
     /// @inheritdoc IDailyCredit
     function currentDay() public view returns (uint256) {
+        // Time: the allowance is per UTC day by design (the DIEM model); a block producer's few seconds of
+        // timestamp leeway only nudge the day boundary (THREAT_MODEL.md, "Time").
+        // solhint-disable-next-line not-rely-on-time
         return block.timestamp / 1 days;
     }
 

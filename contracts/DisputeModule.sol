@@ -92,6 +92,8 @@ contract DisputeModule is IDisputeModule, AccessControl, ReentrancyGuardTransien
         address provider = _COORDINATOR.markChallenged(jobId);
         require(msg.sender != provider, SelfChallenge(jobId));
         uint256 bond = _challengeBond;
+        // Time: a dispute records when it opened and times out a fixed duration (1 hour to 30 days) later.
+        // solhint-disable not-rely-on-time
         _disputes[jobId] = Dispute({
             challenger: msg.sender,
             openedAt: uint64(block.timestamp),
@@ -100,6 +102,7 @@ contract DisputeModule is IDisputeModule, AccessControl, ReentrancyGuardTransien
             timeoutAt: uint64(block.timestamp + _disputeTimeout),
             bond: bond
         });
+        // solhint-enable not-rely-on-time
         ++_openDisputes;
         emit Challenged(jobId, msg.sender, provider, bond);
         _TOKEN.safeTransferFrom(msg.sender, address(this), bond);
@@ -113,6 +116,8 @@ contract DisputeModule is IDisputeModule, AccessControl, ReentrancyGuardTransien
         if (verdict == IResultVerifier.Verdict.Fault) outcome = Outcome.Upheld;
         else if (verdict == IResultVerifier.Verdict.Valid) outcome = Outcome.Rejected;
         else {
+            // Time: without a verdict the dispute timeout decides (for the provider, bond returned).
+            // solhint-disable-next-line not-rely-on-time
             require(block.timestamp >= d.timeoutAt, NotResolvable(jobId, d.timeoutAt));
             outcome = Outcome.TimedOut;
         }
@@ -131,6 +136,8 @@ contract DisputeModule is IDisputeModule, AccessControl, ReentrancyGuardTransien
             uint256 fee = Math.mulDiv(total, _finderFeeBps, _BPS);
             if (fee != 0) finderFee = _PROVIDERS.slash(provider, fee, challenger);
             slashed = finderFee + _PROVIDERS.slash(provider, total - fee, address(0));
+            // Time: a jail term (1 to 365 days) from the resolution.
+            // solhint-disable-next-line not-rely-on-time
             _PROVIDERS.jail(provider, block.timestamp + _jailDuration);
             _TOKEN.safeTransfer(challenger, bond);
         } else {

@@ -232,6 +232,8 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
     function acceptJob(uint256 jobId) external nonReentrant whenNotPaused {
         Job storage job = _existing(jobId);
         _requireStatus(jobId, job, JobStatus.Requested);
+        // Time: the requester's deadline bounds acceptance (a job accepted too late could only expire).
+        // solhint-disable-next-line not-rely-on-time
         require(block.timestamp < job.deadline, DeadlinePassed(jobId, job.deadline));
         address named = job.provider;
         require(named == address(0) || named == msg.sender, ProviderNotEligible(jobId, msg.sender));
@@ -271,6 +273,8 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
         _requireStatus(jobId, job, JobStatus.Accepted);
         address provider = job.provider;
         require(msg.sender == provider, NotJobParty(jobId, msg.sender));
+        // Time: results are due by the requester's deadline; after it the job expires and the provider is slashed.
+        // solhint-disable-next-line not-rely-on-time
         require(block.timestamp < job.deadline, DeadlinePassed(jobId, job.deadline));
         require(outputHash != bytes32(0), EmptyHash());
         require(unitsUsed <= job.maxUnits, UnitsExceedMax(unitsUsed, job.maxUnits));
@@ -283,6 +287,8 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
             InvalidAttestation(jobId, recovered, signer)
         );
 
+        // Time: the challenge window (1 minute to 7 days) opens at submission.
+        // solhint-disable-next-line not-rely-on-time
         uint256 challengeEnds = block.timestamp + _state.challengeWindow;
         job.status = JobStatus.Submitted;
         job.outputHash = outputHash;
@@ -297,6 +303,8 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
     function finalize(uint256 jobId) external nonReentrant {
         Job storage job = _existing(jobId);
         _requireStatus(jobId, job, JobStatus.Submitted);
+        // Time: settlement waits for the challenge window to close.
+        // solhint-disable-next-line not-rely-on-time
         require(block.timestamp >= job.challengeEnds, ChallengeWindowOpen(jobId, job.challengeEnds));
         Settlement memory s = _newSettlement(1);
         _settle(jobId, job, s);
@@ -318,6 +326,8 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
             JobStatus status = job.status;
             SkipReason reason;
             if (status == JobStatus.Submitted) {
+                // Time: settlement waits for the challenge window to close.
+                // solhint-disable-next-line not-rely-on-time
                 if (block.timestamp >= job.challengeEnds) {
                     _settle(jobId, job, s);
                     ++settled;
@@ -330,6 +340,8 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
             skipped[skippedCount++] = jobId;
             emit JobSkipped(jobId, reason);
         }
+        // Shrinks `skipped` to the ids actually skipped (Solidity cannot shorten a memory array); memory-safe, as it
+        // only lowers the length of an array this function allocated.
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             mstore(skipped, skippedCount)
@@ -342,6 +354,8 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
         Job storage job = _existing(jobId);
         JobStatus status = job.status;
         require(status == JobStatus.Requested || status == JobStatus.Accepted, InvalidJobStatus(jobId, status));
+        // Time: a missed deadline lets anyone expire the job (refund, late slash).
+        // solhint-disable-next-line not-rely-on-time
         require(block.timestamp >= job.deadline, DeadlineNotReached(jobId, job.deadline));
         job.status = JobStatus.Expired;
         uint256 refunded = _refundAll(job);
@@ -368,6 +382,8 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
     function markChallenged(uint256 jobId) external onlyRole(DISPUTE_ROLE) returns (address provider) {
         Job storage job = _existing(jobId);
         _requireStatus(jobId, job, JobStatus.Submitted);
+        // Time: a challenge must land inside the window.
+        // solhint-disable-next-line not-rely-on-time
         require(block.timestamp < job.challengeEnds, ChallengeWindowClosed(jobId, job.challengeEnds));
         job.status = JobStatus.Challenged;
         provider = job.provider;
@@ -511,8 +527,11 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
     function _checkRequest(bytes32 modelId, uint256 maxUnits, uint256 deadline, address provider) private view {
         require(maxUnits != 0, ZeroAmount());
         require(maxUnits <= type(uint32).max, ParameterOutOfBounds("maxUnits", maxUnits, 1, type(uint32).max));
+        // Time: a deadline must lie between minJobDuration and maxJobDuration from now.
+        // solhint-disable not-rely-on-time
         uint256 earliest = block.timestamp + _state.minJobDuration;
         uint256 latest = block.timestamp + _state.maxJobDuration;
+        // solhint-enable not-rely-on-time
         require(deadline >= earliest && deadline <= latest, InvalidDeadline(deadline, earliest, latest));
         if (provider == address(0)) {
             require(_MODELS.isActive(modelId), ModelMismatch(modelId, bytes32(0)));
@@ -563,6 +582,8 @@ contract JobCoordinator is IJobCoordinator, GuardianPausable, ReentrancyGuardTra
         job.escrowUsd = escrow.toUint128();
         job.pricePerUnit = uint96(cap);
         if (payment.kind == PaymentKind.DailyCredit) {
+            // Time: a DailyCredit job spends today's allowance and today's subsidy budget (one UTC day = one epoch).
+            // solhint-disable-next-line not-rely-on-time
             job.fundedDay = uint32(block.timestamp / 1 days);
             _DAILY.spend(msg.sender, escrow);
             // Reserve the subsidy now: the provider is paid from it whatever the budget holds later.

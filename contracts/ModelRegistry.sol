@@ -35,8 +35,11 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         model.metadataURI = metadataURI;
         model.unit = unit;
         model.active = true;
+        // Time: record-keeping only; no decision reads these timestamps.
+        // solhint-disable not-rely-on-time
         model.registeredAt = uint64(block.timestamp);
         model.updatedAt = uint64(block.timestamp);
+        // solhint-enable not-rely-on-time
         _ids.push(modelId);
         emit ModelRegistered(modelId, weightsHash, name, metadataURI, unit);
     }
@@ -55,6 +58,8 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         model.weightsHash = weightsHash;
         model.metadataURI = metadataURI;
         model.unit = unit;
+        // Time: record-keeping only; no decision reads this timestamp.
+        // solhint-disable-next-line not-rely-on-time
         model.updatedAt = uint64(block.timestamp);
         emit ModelUpdated(modelId, weightsHash, metadataURI, unit);
     }
@@ -63,6 +68,8 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     function setActive(bytes32 modelId, bool active) external onlyRole(DEFAULT_ADMIN_ROLE) {
         Model storage model = _existing(modelId);
         model.active = active;
+        // Time: record-keeping only; no decision reads this timestamp.
+        // solhint-disable-next-line not-rely-on-time
         model.updatedAt = uint64(block.timestamp);
         emit ModelActivationChanged(modelId, active);
     }

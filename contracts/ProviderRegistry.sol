@@ -87,6 +87,8 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
 
         p.status = Status.Active;
         p.signer = attestationSigner;
+        // Time: record-keeping only; no decision reads this timestamp.
+        // solhint-disable-next-line not-rely-on-time
         p.registeredAt = uint64(block.timestamp);
         p.bond = bond;
         p.metadataURI = metadataURI;
@@ -129,6 +131,9 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
     function requestExit() external {
         ProviderRecord storage p = _active(msg.sender);
         p.status = Status.Exiting;
+        // Time: unbonding lasts at least the slashable window (challenge window + dispute timeout) from the exit
+        // request, so every result the provider submitted can still be challenged and slashed.
+        // solhint-disable-next-line not-rely-on-time
         p.unbondingEnds = (block.timestamp + Math.max(_unbondingPeriod, slashableWindow())).toUint64();
         emit ExitRequested(msg.sender, p.unbondingEnds);
     }
@@ -137,10 +142,13 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
     function withdrawBond() external nonReentrant returns (uint256 amount) {
         ProviderRecord storage p = _providers[msg.sender];
         require(p.status == Status.Exiting, InvalidStatus(msg.sender, p.status));
+        // Time: the bond leaves only once unbonding has elapsed (and no job is open, below).
+        // solhint-disable not-rely-on-time
         require(
             block.timestamp >= p.unbondingEnds,
             UnbondingNotElapsed(msg.sender, p.unbondingEnds, block.timestamp)
         );
+        // solhint-enable not-rely-on-time
         // Open jobs, not locked collateral: a slash may cut `locked` below what open jobs were given.
         require(p.openJobs == 0, JobsStillOpen(msg.sender, p.openJobs));
 
@@ -151,6 +159,8 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
         uint64 jailedUntil = p.jailedUntil;
         delete _providers[msg.sender];
         // A jail outlives the registration: exiting and registering again must not shorten it.
+        // Time: keeps a jail that is still running across exit and re-registration.
+        // solhint-disable-next-line not-rely-on-time
         if (jailedUntil > block.timestamp) p.jailedUntil = jailedUntil;
         emit BondWithdrawn(msg.sender, amount);
 
@@ -267,12 +277,15 @@ contract ProviderRegistry is IProviderRegistry, GuardianPausable, ReentrancyGuar
     function eligiblePrice(address provider, bytes32 modelId) public view returns (uint256 price) {
         ProviderRecord storage p = _providers[provider];
         price = _prices[provider][modelId];
+        // Time: a jailed provider takes no job until its jail term ends.
+        // solhint-disable not-rely-on-time
         bool eligible =
             price != 0 &&
                 p.status == Status.Active &&
                 block.timestamp >= p.jailedUntil &&
                 p.bond >= _minBond &&
                 _MODELS.isActive(modelId);
+        // solhint-enable not-rely-on-time
         if (!eligible) price = 0;
     }
 

@@ -103,6 +103,8 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuardTransie
         _totalStaked -= amount;
         a.cooling += amount;
         _totalCooling += amount;
+        // Time: the unstake cooldown (0 to 30 days) runs from the request.
+        // solhint-disable-next-line not-rely-on-time
         a.unlockTime = block.timestamp + _cooldown;
         emit UnstakeRequested(msg.sender, amount, a.cooling, a.unlockTime);
     }
@@ -127,6 +129,8 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuardTransie
         Account storage a = _accounts[msg.sender];
         amount = a.cooling;
         require(amount != 0, NoPendingUnstake(msg.sender));
+        // Time: unstaked tokens leave only after the cooldown.
+        // solhint-disable-next-line not-rely-on-time
         require(block.timestamp >= a.unlockTime, CooldownNotElapsed(msg.sender, a.unlockTime, block.timestamp));
 
         a.cooling = 0;
@@ -156,6 +160,9 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuardTransie
         require(amount != 0, ZeroAmount());
         _updateReward(address(0));
 
+        // Time: rewards stream linearly over rewardPeriod (1 hour to 30 days); seconds of timestamp leeway
+        // move seconds' worth of a stream between stakers, never more than was funded.
+        // solhint-disable not-rely-on-time
         uint256 leftover = block.timestamp < _periodFinish ? (_periodFinish - block.timestamp) * _rewardRate : 0;
         uint256 streamed = amount + _unassignedRewards;
         _unassignedRewards = 0;
@@ -163,6 +170,7 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuardTransie
         _rewardRate = (streamed * _PRECISION + leftover) / _rewardPeriod;
         _periodFinish = block.timestamp + _rewardPeriod;
         _lastUpdateTime = block.timestamp;
+        // solhint-enable not-rely-on-time
         _rewardReserve += amount;
         emit RewardNotified(msg.sender, amount, streamed + leftover / _PRECISION, _periodFinish);
 
@@ -310,6 +318,8 @@ contract StakingVault is IStakingVault, GuardianPausable, ReentrancyGuardTransie
     }
 
     function _lastTimeRewardApplicable() private view returns (uint256) {
+        // Time: the reward stream accrues per second until it ends.
+        // solhint-disable-next-line not-rely-on-time
         return block.timestamp < _periodFinish ? block.timestamp : _periodFinish;
     }
 

@@ -75,6 +75,8 @@ contract VoucherMarket is IVoucherMarket, ERC1155Supply, GuardianPausable, Reent
         require(unitsPerVoucher != 0, InvalidClass("unitsPerVoucher"));
         require(unitPrice != 0, InvalidClass("unitPrice"));
         require(mintPremiumBps <= _MAX_PREMIUM_BPS, InvalidClass("mintPremiumBps"));
+        // Time: a class's optional expiry must lie in the future when it is listed.
+        // solhint-disable-next-line not-rely-on-time
         require(expiry == 0 || expiry > block.timestamp, InvalidClass("expiry"));
         uint8 decimals = IERC20Metadata(address(stablecoin)).decimals();
         require(decimals <= 18, InvalidClass("decimals"));
@@ -135,6 +137,8 @@ contract VoucherMarket is IVoucherMarket, ERC1155Supply, GuardianPausable, Reent
         require(recipient != address(0), ZeroAddress());
         VoucherClass storage c = _existing(classId);
         require(c.active, ClassInactive(classId));
+        // Time: vouchers of an expired class are no longer sold.
+        // solhint-disable-next-line not-rely-on-time
         require(c.expiry == 0 || block.timestamp < c.expiry, ClassExpired(classId, c.expiry));
         if (c.supplyCap != 0) {
             uint256 remaining = c.supplyCap - c.minted;
@@ -226,6 +230,8 @@ contract VoucherMarket is IVoucherMarket, ERC1155Supply, GuardianPausable, Reent
     function reclaim(uint256 classId, uint256 vouchers) external nonReentrant {
         require(vouchers != 0, ZeroAmount());
         VoucherClass storage c = _existing(classId);
+        // Time: holders reclaim the principal of an expired class's vouchers.
+        // solhint-disable-next-line not-rely-on-time
         require(c.expiry != 0 && block.timestamp >= c.expiry, ClassNotExpired(classId, c.expiry));
         uint256 principal = c.unitPrice * vouchers;
 

@@ -111,6 +111,7 @@ export const relayerConfigSchema = z
         minSecondsToDeadline: z.number().int().min(1).max(86_400).default(30),
         maxActiveJobs: positiveInt(10_000).default(64),
         finalizeBatchSize: positiveInt(100).default(50),
+        finalizeMaxWaitSeconds: z.number().int().min(0).max(86_400).default(0),
       })
       .strict()
       .default({
@@ -119,6 +120,7 @@ export const relayerConfigSchema = z
         minSecondsToDeadline: 30,
         maxActiveJobs: 64,
         finalizeBatchSize: 50,
+        finalizeMaxWaitSeconds: 0,
       }),
     watcher: z
       .object({
@@ -228,7 +230,7 @@ export function parseRelayerConfig(raw: unknown, file: string): RelayerConfig {
 export function loadRelayerConfig(file: string): RelayerConfig {
   if (!existsSync(file)) {
     throw new ConfigError(
-      `config file ${file} does not exist: pass --config <path> (see relayer/relayer.example.yaml)`,
+      `config file ${file} does not exist: pass --config <path> (an example: relayer.yaml; fields: relayer/README.md)`,
     );
   }
   const text = readFileSync(file, "utf8");

@@ -31,7 +31,7 @@ import { ArbiterCommitteeVerifier__factory } from "../typechain-types/factories/
 import type { DisputeModule, JobCoordinator, ProtocolToken, ProviderRegistry } from "../bindings";
 import { ConfigError, loadKeys, type ModelConfig, type RelayerConfig } from "./config";
 import { connect, fetchChainId, isTransient, sleep, withRetry } from "./chain/rpc";
-import { TxSender } from "./chain/txSender";
+import { TxSender, type SendOutcome } from "./chain/txSender";
 import { LogFollower, type ChainEvent } from "./chain/watcher";
 import { decodeInputRef, promptHash } from "./delivery";
 import { createRelayerHttpServer, type DeliveryBackend } from "./http/server";
@@ -152,6 +152,8 @@ export class RelayerNode {
   private readonly abort = new AbortController();
   private wakeUp = new AbortController();
   private readonly running = new Map<number, Promise<void>>();
+  /** Job steps (accept, submit, finalize, challenge) running in the background, by step key. */
+  private readonly inflight = new Map<string, Promise<void>>();
   private readonly retryAfter = new Map<string, number>();
   private readonly settled: { tx: TxRecord; receipt: TransactionReceipt | null }[] = [];
   private http?: ReturnType<typeof createRelayerHttpServer>;
@@ -361,7 +363,7 @@ export class RelayerNode {
     this.head = block.number;
     this.now = block.timestamp;
     this.metrics.headBlock.set(this.head);
-    await this.follower.poll(this.head);
+    await this.follower.poll(this.head, block.hash ?? undefined);
     this.metrics.processedBlock.set(this.follower.cursor());
     await this.sender.tick(this.head);
     await this.handleSettled();
@@ -444,15 +446,16 @@ export class RelayerNode {
       }
       case "JobAccepted": {
         const provider = String(event.args.provider);
-        if (this.isMe(provider))
-          store.updateJob(jobId, { state: "accepted", provider }, [
+        if (this.isMe(provider)) {
+          const inferred = store.job(jobId)?.output != null;
+          store.updateJob(jobId, { state: inferred ? "inferred" : "accepted", provider }, [
             "seen",
             "input",
             "accepting",
             "skipped",
             "lost",
           ]);
-        else {
+        } else {
           store.updateJob(jobId, { state: "lost", provider }, ["seen", "input", "accepting"]);
           store.updateJob(jobId, { provider }, ["observed"]);
         }
@@ -585,29 +588,50 @@ export class RelayerNode {
 
     // Jobs that can no longer be taken in time.
     for (const job of store.jobsIn(["seen", "input"], 10_000, true)) {
-      if (job.deadline - this.now < minLead)
+      if (job.deadline - this.now < minLead) {
         store.updateJob(job.jobId, { state: "missed", error: "deadline too close to take" }, [
           "seen",
           "input",
         ]);
+        this.logger.info(
+          { jobId: job.jobId, deadline: job.deadline },
+          "not accepting: the deadline is too close",
+        );
+      }
     }
 
-    const tasks: Promise<unknown>[] = [];
-    // Accept jobs whose input is here, within the active-job limit.
-    const active = store.jobsIn(ACTIVE, 100_000, true).length;
+    // Accept jobs whose input is here, within the active-job limit (accepts under way count as active).
+    const accepting = [...this.inflight.keys()].filter((key) => key.startsWith("accept:")).length;
+    const active = store.jobsIn(ACTIVE, 100_000, true).length + accepting;
     const room = Math.max(0, config.provider.maxActiveJobs - active);
     if (room > 0 && !this.providerProblem) {
-      for (const job of store.jobsIn(["input"], room, true))
-        tasks.push(this.guard(job, () => this.accept(job)));
+      for (const job of store.jobsIn(["input"], room + accepting, true)) {
+        this.launch(`accept:${job.jobId}`, job, () => this.accept(job));
+      }
     }
-    // Run inference for accepted jobs.
-    for (const job of store.jobsIn(["accepted"], 1000, true)) this.infer(job);
+    // Run inference as soon as the accept is signed (the output is only published by the submit).
+    for (const job of store.jobsIn(["accepting", "accepted"], 1000, true)) {
+      if (job.output === null) this.infer(job);
+    }
     // Submit inferred results.
-    for (const job of store.jobsIn(["inferred"], 1000, true))
-      tasks.push(this.guard(job, () => this.submit(job)));
-    await Promise.all(tasks);
+    for (const job of store.jobsIn(["inferred"], 1000, true)) {
+      this.launch(`submit:${job.jobId}`, job, () => this.submit(job));
+    }
     // Finalize what is past its challenge window.
-    await this.finalizeReady();
+    this.finalizeReady();
+  }
+
+  /**
+   * Starts a job step in the background unless the same step already runs: the loop keeps polling while
+   * transactions wait for their nonce and broadcast.
+   */
+  private launch(key: string, job: JobRecord, step: () => Promise<void>): void {
+    if (this.inflight.has(key) || this.abort.signal.aborted) return;
+    const run = this.guard(job, step).finally(() => {
+      this.inflight.delete(key);
+      this.wake();
+    });
+    this.inflight.set(key, run);
   }
 
   /** Runs one job step; an error is logged against the job and retried later, never thrown to the loop. */
@@ -625,9 +649,36 @@ export class RelayerNode {
     }
   }
 
+  /**
+   * Records the relayer's own time on a job: its code and RPC round trips, but not the wait for earlier
+   * transactions' nonces nor the broadcast (on an automining node that is the block being mined).
+   */
+  private overhead(jobIds: number[], elapsedMs: number, outcome?: SendOutcome): void {
+    const waited = outcome?.status === "sent" ? outcome.timings.queueMs + outcome.timings.broadcastMs : 0;
+    const share = Math.max(0, elapsedMs - waited) / jobIds.length;
+    for (const id of jobIds) this.store.addOverhead(id, share);
+    this.metrics.overheadSeconds.observe(share / 1000);
+  }
+
   private async accept(job: JobRecord): Promise<void> {
     const t0 = performance.now();
-    const view = await this.coordinator.getJob(job.jobId);
+    const entry = this.backends.get(job.modelId)!;
+    try {
+      await entry.backend.check(job.prompt!, this.maxTokens(job, entry.model));
+    } catch (error) {
+      this.store.updateJob(job.jobId, { state: "skipped", error: (error as Error).message }, ["input"]);
+      this.logger.info(
+        { jobId: job.jobId, reason: (error as Error).message },
+        "not accepting: the model cannot serve this input",
+      );
+      return;
+    }
+    const data = this.coordinator.interface.encodeFunctionData("acceptJob", [job.jobId]);
+    // The on-chain job (a reorganisation may have reused the id) and the simulation, in parallel.
+    const [view, simulation] = await Promise.all([
+      this.coordinator.getJob(job.jobId),
+      this.sender.simulate(this.addresses.jobCoordinator, data),
+    ]);
     const status = JobStatus[Number(view.status)];
     if (
       view.inputHash.toLowerCase() !== job.inputHash ||
@@ -650,33 +701,24 @@ export class RelayerNode {
       );
       return;
     }
-    const entry = this.backends.get(job.modelId)!;
-    const maxTokens = this.maxTokens(job, entry.model);
-    try {
-      await entry.backend.check(job.prompt!, maxTokens);
-    } catch (error) {
-      this.store.updateJob(job.jobId, { state: "skipped", error: (error as Error).message }, ["input"]);
-      this.logger.info(
-        { jobId: job.jobId, reason: (error as Error).message },
-        "not accepting: the model cannot serve this input",
-      );
-      return;
-    }
-    const outcome = await this.sender.send({
-      key: `accept:${job.jobId}`,
-      method: "acceptJob",
-      jobIds: [job.jobId],
-      to: this.addresses.jobCoordinator,
-      data: this.coordinator.interface.encodeFunctionData("acceptJob", [job.jobId]),
-      persist: (tx) =>
-        this.store.updateJob(job.jobId, { state: "accepting", txKey: tx.key, error: null }, ["input"]),
-    });
+    const outcome = await this.sender.send(
+      {
+        key: `accept:${job.jobId}`,
+        method: "acceptJob",
+        jobIds: [job.jobId],
+        to: this.addresses.jobCoordinator,
+        data,
+        persist: (tx) =>
+          this.store.updateJob(job.jobId, { state: "accepting", txKey: tx.key, error: null }, ["input"]),
+      },
+      simulation,
+    );
     if (outcome.status === "rejected") {
       this.store.updateJob(job.jobId, { state: "skipped", error: outcome.reason }, ["input"]);
     } else if (outcome.status === "existing") {
       this.store.updateJob(job.jobId, { state: "accepting", txKey: outcome.tx.key }, ["input"]);
     }
-    this.store.addOverhead(job.jobId, performance.now() - t0);
+    this.overhead([job.jobId], performance.now() - t0, outcome);
   }
 
   private maxTokens(job: JobRecord, model: ModelConfig): number {
@@ -703,18 +745,19 @@ export class RelayerNode {
           return;
         }
         const text = this.config.testing.lie ? lie(result.text) : result.text;
-        this.store.updateJob(
-          job.jobId,
-          {
-            state: "inferred",
-            output: text,
-            outputHash: keccak256(toUtf8Bytes(text)),
-            unitsUsed: result.tokens,
-            inferenceMs: result.timings.totalMs,
-            error: null,
-          },
-          ["accepted"],
-        );
+        const output = {
+          output: text,
+          outputHash: keccak256(toUtf8Bytes(text)),
+          unitsUsed: result.tokens,
+          inferenceMs: result.timings.totalMs,
+          error: null,
+        };
+        // Accepted: ready to submit. Still accepting: kept until JobAccepted arrives (see applyEvent).
+        this.store.transaction(() => {
+          if (!this.store.updateJob(job.jobId, { ...output, state: "inferred" }, ["accepted"])) {
+            this.store.updateJob(job.jobId, output, ["accepting"]);
+          }
+        });
         this.logger.info(
           { jobId: job.jobId, tokens: result.tokens, ms: Math.round(result.timings.totalMs) },
           "inference done",
@@ -763,36 +806,44 @@ export class RelayerNode {
     } else if (outcome.status === "existing") {
       this.store.updateJob(job.jobId, { state: "submitting", txKey: outcome.tx.key }, ["inferred"]);
     }
-    this.store.addOverhead(job.jobId, performance.now() - t0);
+    this.overhead([job.jobId], performance.now() - t0, outcome);
   }
 
-  private async finalizeReady(): Promise<void> {
+  /**
+   * Settles jobs past their challenge window with `finalizeBatch`: a full batch at once, a partial one when its
+   * oldest job has waited `finalizeMaxWaitSeconds` (chain time) past its window, so jobs ending one by one
+   * still settle in batches.
+   */
+  private finalizeReady(): void {
+    if (this.inflight.has("finalize")) return;
     const ready = this.store
       .jobsIn(["submitted"], 10_000, true)
       .filter((job) => job.challengeEnds !== null && job.challengeEnds <= this.now);
+    if (ready.length === 0) return;
     const size = this.config.provider.finalizeBatchSize;
-    for (let i = 0; i < ready.length; i += size) {
-      const batch = ready.slice(i, i + size);
-      const ids = batch.map((job) => job.jobId);
-      if (this.backoff(`finalize:${ids[0]}`)) continue;
-      const t0 = performance.now();
-      const seq = Number(this.store.getMeta("finalizeSeq") ?? "0") + 1;
-      const outcome = await this.sender.send({
-        key: `finalize:${seq}`,
-        method: "finalizeBatch",
-        jobIds: ids,
-        to: this.addresses.jobCoordinator,
-        data: this.coordinator.interface.encodeFunctionData("finalizeBatch", [ids]),
-        persist: (tx) => {
-          this.store.setMeta("finalizeSeq", String(seq));
-          for (const id of ids)
-            this.store.updateJob(id, { state: "finalizing", txKey: tx.key }, ["submitted"]);
-        },
-      });
-      if (outcome.status === "rejected") this.later(`finalize:${ids[0]}`, 15);
-      const share = (performance.now() - t0) / ids.length;
-      for (const id of ids) this.store.addOverhead(id, share);
-    }
+    const oldest = Math.min(...ready.map((job) => job.challengeEnds!));
+    if (ready.length < size && this.now - oldest < this.config.provider.finalizeMaxWaitSeconds) return;
+    const batch = ready.slice(0, size);
+    this.launch("finalize", batch[0], () => this.finalize(batch.map((job) => job.jobId)));
+  }
+
+  private async finalize(ids: number[]): Promise<void> {
+    if (this.backoff(`finalize:${ids[0]}`)) return;
+    const t0 = performance.now();
+    const seq = Number(this.store.getMeta("finalizeSeq") ?? "0") + 1;
+    const outcome = await this.sender.send({
+      key: `finalize:${seq}`,
+      method: "finalizeBatch",
+      jobIds: ids,
+      to: this.addresses.jobCoordinator,
+      data: this.coordinator.interface.encodeFunctionData("finalizeBatch", [ids]),
+      persist: (tx) => {
+        this.store.setMeta("finalizeSeq", String(seq));
+        for (const id of ids) this.store.updateJob(id, { state: "finalizing", txKey: tx.key }, ["submitted"]);
+      },
+    });
+    if (outcome.status === "rejected") this.later(`finalize:${ids[0]}`, 15);
+    this.overhead(ids, performance.now() - t0, outcome);
   }
 
   // ------------------------------------------------------------------ watcher
@@ -823,7 +874,7 @@ export class RelayerNode {
         );
         continue;
       }
-      await this.guard(job, () => this.challenge(job));
+      this.launch(`challenge:${job.jobId}`, job, () => this.challenge(job));
     }
   }
 
@@ -969,7 +1020,7 @@ export class RelayerNode {
     this.abort.abort();
     this.wake();
     await this.loop?.catch(() => undefined);
-    await Promise.allSettled(this.running.values());
+    await Promise.allSettled([...this.inflight.values(), ...this.running.values()]);
     await this.http?.close();
     for (const { backend } of this.backends.values()) await backend.close().catch(() => undefined);
     this.provider.destroy();

@@ -1,13 +1,24 @@
 /**
- * Gas benchmark of the job lifecycle (`npm run bench:gas`): plays each operation on a fresh in-process chain
- * deployed through the CinderJobs module, prints a table against the targets and writes the numbers to
- * bench/gas-snapshot.json (committed; `--check` compares against it instead, failing on a rise above 2 %).
- * Every number is gasUsed of a mined transaction in steady state: not the first job of its terms, accounts
- * already holding balances, as a provider's relayer sees them day to day.
+ * Gas benchmark of every user-facing function (`npm run bench:gas`): plays each operation on a fresh in-process
+ * chain deployed through the CinderJobs module, prints the job-lifecycle table against the README's targets
+ * and a table of every row, and writes the numbers to bench/gas-snapshot.json (committed).
+ *
+ * `npm run bench:gas:check` (GAS_CHECK=1) compares against the snapshot instead, prints old → new with the
+ * change of every row, and fails when a row rose more than 2 %, when a snapshot row is no longer measured or
+ * when a measured row is not in the snapshot. GAS_SNAPSHOT=<file> reads / writes another snapshot file.
+ * Both modes also fail when a state-changing function of a Cinder contract has neither a row nor a reason in
+ * scripts/gas/coverage.ts.
+ *
+ * Determinism: the chain starts at a fixed instant (2100-01-01 01:00 UTC) and every block is stamped one second
+ * after the previous one (scripts/gas/clock.ts), accounts and signatures are fixed, and each section starts
+ * from the same snapshot of the chain. Two runs give the same gas to the unit.
+ *
+ * The job-lifecycle rows are steady state: not the first job of its terms, accounts already holding balances,
+ * as a provider's relayer sees them day to day. Each row says whether its storage is warm (the state it
+ * updates exists) or cold (first-time cost); see scripts/gas/report.ts.
  */
 import { ethers } from "hardhat";
-import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { time, takeSnapshot } from "@nomicfoundation/hardhat-network-helpers";
 import path from "node:path";
 import {
   deployJobsFixture,
@@ -21,78 +32,71 @@ import {
   signResult,
   type JobsFixture,
 } from "../test/hardhat/jobsFixture";
+import { pinClock } from "./gas/clock";
+import { Recorder, gasOf } from "./gas/recorder";
+import { compare, printAll, printTargets, readSnapshot, verdict, writeSnapshot } from "./gas/report";
+import { CONTRACTS, coverageProblems, coverageSummary } from "./gas/coverage";
+import {
+  extraSigners,
+  warmUp,
+  tokens,
+  staking,
+  engineSection,
+  market,
+  providers,
+  jobs,
+  models,
+  type Section,
+} from "./gas/sections";
 
-const SNAPSHOT = path.join(__dirname, "..", "bench", "gas-snapshot.json");
-const TOLERANCE = 0.02;
-
-type Row = { name: string; gas: number; target?: number };
-
-async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) {
-  const receipt = await (await tx).wait();
-  return Number(receipt!.gasUsed);
-}
+const SNAPSHOT = process.env.GAS_SNAPSHOT
+  ? path.resolve(process.env.GAS_SNAPSHOT)
+  : path.join(__dirname, "..", "bench", "gas-snapshot.json");
+/** 2100-01-01 01:00 UTC: one hour into a UTC day, so the lifecycle stays inside one epoch. */
+const START = 4_102_444_800n + HOUR;
+const LIFECYCLE = "job lifecycle (steady state)";
 
 let requests = 0;
 
-async function requestGas(f: JobsFixture, kind: Kind, provider?: string) {
+async function requestJob(f: JobsFixture, kind: Kind, provider?: string) {
   const deadline = BigInt(await time.latest()) + HOUR;
-  return gasOf(
-    f.coordinator
-      .connect(f.alice)
-      .requestJob(
-        MODEL,
-        ethers.id(`bench-input-${++requests}`),
-        ethers.toUtf8Bytes("ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"),
-        2_500n,
-        defaultPayment(kind),
-        deadline,
-        provider ?? ethers.ZeroAddress,
-      ),
-  );
+  return f.coordinator
+    .connect(f.alice)
+    .requestJob(
+      MODEL,
+      ethers.id(`bench-input-${++requests}`),
+      ethers.toUtf8Bytes("ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"),
+      2_500n,
+      defaultPayment(kind),
+      deadline,
+      provider ?? ethers.ZeroAddress,
+    );
 }
 
-async function main() {
-  // Start one hour into a UTC day, so the whole run stays inside one epoch.
-  const today = BigInt(await time.latest()) / 86_400n;
-  await time.increaseTo((today + 1n) * 86_400n + HOUR);
-  const f = await deployJobsFixture();
-  const rows: Row[] = [];
+/** The original benchmark: the job lifecycle in steady state, against the README's targets. */
+async function lifecycle(rec: Recorder, f: JobsFixture) {
+  await warmUp(f);
+  const J = "JobCoordinator";
 
-  // Warm-up: one job of each kind through settlement, so terms, balances and today's ledgers exist; then one
-  // job of each kind left in flight (accepted, not settled), as on a live network: custody, locked collateral
-  // and open-job counters are non-zero, so the numbers below are the day-to-day cost, not first-write cost.
-  for (const kind of [Kind.Voucher, Kind.DailyCredit, Kind.ComputeCredit]) {
-    const id = await request(f, kind);
-    await accept(f, id);
-    await submit(f, id, 1_200n);
-  }
-  await time.increase(HOUR);
-  for (let id = 1n; id <= 3n; ++id) await f.coordinator.finalize(id);
-  for (const kind of [Kind.Voucher, Kind.DailyCredit, Kind.ComputeCredit]) {
-    await accept(
-      f,
-      await request(f, kind, {
-        input: `in-flight-${kind}`,
-        deadline: BigInt(await time.latest()) + 20n * HOUR,
-      }),
-    );
-  }
-
-  rows.push({ name: "requestJob (voucher, open)", gas: await requestGas(f, Kind.Voucher), target: 120_000 });
+  await rec.tx("requestJob (voucher, open)", `${J}.requestJob`, "warm", requestJob(f, Kind.Voucher), 120_000);
   const voucherJob = await f.coordinator.jobCount();
-  rows.push({
-    name: "requestJob (voucher, direct)",
-    gas: await requestGas(f, Kind.Voucher, f.provider1.address),
-  });
-  rows.push({ name: "requestJob (DailyCredit)", gas: await requestGas(f, Kind.DailyCredit) });
-  rows.push({ name: "requestJob (ComputeCredit)", gas: await requestGas(f, Kind.ComputeCredit) });
+  await rec.tx(
+    "requestJob (voucher, direct)",
+    `${J}.requestJob`,
+    "warm",
+    requestJob(f, Kind.Voucher, f.provider1.address),
+  );
+  await rec.tx("requestJob (DailyCredit)", `${J}.requestJob`, "warm", requestJob(f, Kind.DailyCredit));
+  await rec.tx("requestJob (ComputeCredit)", `${J}.requestJob`, "warm", requestJob(f, Kind.ComputeCredit));
   const creditJob = await f.coordinator.jobCount();
 
-  rows.push({
-    name: "acceptJob (voucher)",
-    gas: await gasOf(f.coordinator.connect(f.provider1).acceptJob(voucherJob)),
-    target: 70_000,
-  });
+  await rec.tx(
+    "acceptJob (voucher)",
+    `${J}.acceptJob`,
+    "warm",
+    f.coordinator.connect(f.provider1).acceptJob(voucherJob),
+    70_000,
+  );
   await accept(f, creditJob);
   const job = await f.coordinator.getJob(voucherJob);
   const outputHash = ethers.id("output");
@@ -103,21 +107,17 @@ async function main() {
     outputHash,
     unitsUsed: 1_200n,
   });
-  rows.push({
-    name: "submitResult",
-    gas: await gasOf(
-      f.coordinator.connect(f.provider1).submitResult(voucherJob, outputHash, 1_200n, signature),
-    ),
-    target: 90_000,
-  });
+  await rec.tx(
+    "submitResult",
+    `${J}.submitResult`,
+    "warm",
+    f.coordinator.connect(f.provider1).submitResult(voucherJob, outputHash, 1_200n, signature),
+    90_000,
+  );
   await submit(f, creditJob, 1_200n);
   await time.increase(HOUR);
-  rows.push({
-    name: "finalize (voucher)",
-    gas: await gasOf(f.coordinator.finalize(voucherJob)),
-    target: 70_000,
-  });
-  rows.push({ name: "finalize (ComputeCredit)", gas: await gasOf(f.coordinator.finalize(creditJob)) });
+  await rec.tx("finalize (voucher)", `${J}.finalize`, "warm", f.coordinator.finalize(voucherJob), 70_000);
+  await rec.tx("finalize (ComputeCredit)", `${J}.finalize`, "warm", f.coordinator.finalize(creditJob));
 
   // A batch of 50 voucher jobs of one provider, as its relayer settles them.
   const batch: bigint[] = [];
@@ -129,58 +129,98 @@ async function main() {
   }
   await time.increase(HOUR);
   const batchGas = await gasOf(f.coordinator.finalizeBatch(batch));
-  rows.push({ name: "finalizeBatch (50 voucher jobs)", gas: batchGas });
-  rows.push({ name: "finalizeBatch, per job", gas: Math.round(batchGas / 50), target: 35_000 });
+  rec.add({
+    name: "finalizeBatch (50 voucher jobs)",
+    fn: `${J}.finalizeBatch`,
+    storage: "warm",
+    gas: batchGas,
+  });
+  rec.add({
+    name: "finalizeBatch, per job",
+    fn: `${J}.finalizeBatch`,
+    storage: "warm",
+    gas: Math.round(batchGas / 50),
+    target: 35_000,
+  });
 
   const expiring = await request(f, Kind.Voucher, { input: "late" });
   await accept(f, expiring);
   const cancelled = await request(f, Kind.Voucher, { input: "cancel" });
-  rows.push({ name: "cancel (voucher)", gas: await gasOf(f.coordinator.connect(f.alice).cancel(cancelled)) });
+  await rec.tx("cancel (voucher)", `${J}.cancel`, "warm", f.coordinator.connect(f.alice).cancel(cancelled));
   await time.increase(HOUR);
-  rows.push({ name: "expire (accepted, late slash)", gas: await gasOf(f.coordinator.expire(expiring)) });
+  await rec.tx("expire (accepted, late slash)", `${J}.expire`, "warm", f.coordinator.expire(expiring));
 
   const disputed = await request(f, Kind.Voucher, { input: "disputed" });
   await accept(f, disputed);
   await submit(f, disputed, 1_000n);
-  rows.push({ name: "challenge", gas: await gasOf(f.disputes.connect(f.challenger).challenge(disputed)) });
-  rows.push({
-    name: "vote (arbiter)",
-    gas: await gasOf(f.verifier.connect(f.arbiter1).vote(disputed, true)),
-  });
-  rows.push({ name: "resolve (fault upheld)", gas: await gasOf(f.disputes.resolve(disputed)) });
-
-  print(rows);
-  const snapshot = Object.fromEntries(rows.map((r) => [r.name, r.gas]));
-  if (process.argv.includes("--check") || process.env.GAS_CHECK === "1") check(snapshot);
-  else {
-    writeFileSync(SNAPSHOT, JSON.stringify(snapshot, null, 2) + "\n");
-    console.log(`\nsnapshot written to ${path.relative(process.cwd(), SNAPSHOT)}`);
-  }
+  await rec.tx(
+    "challenge",
+    "DisputeModule.challenge",
+    "warm",
+    f.disputes.connect(f.challenger).challenge(disputed),
+  );
+  await rec.tx(
+    "vote (arbiter)",
+    "ArbiterCommitteeVerifier.vote",
+    "warm",
+    f.verifier.connect(f.arbiter1).vote(disputed, true),
+  );
+  await rec.tx("resolve (fault upheld)", "DisputeModule.resolve", "warm", f.disputes.resolve(disputed));
 }
 
-function print(rows: Row[]) {
-  const width = Math.max(...rows.map((r) => r.name.length));
-  console.log(`\n${"operation".padEnd(width)}  ${"gas".padStart(9)}  ${"target".padStart(9)}  status`);
-  console.log("-".repeat(width + 32));
-  for (const r of rows) {
-    const target = r.target ? r.target.toLocaleString("en-US").padStart(9) : "".padStart(9);
-    const status = r.target ? (r.gas <= r.target ? "ok" : `MISS (+${r.gas - r.target})`) : "";
-    console.log(
-      `${r.name.padEnd(width)}  ${r.gas.toLocaleString("en-US").padStart(9)}  ${target}  ${status}`,
-    );
-  }
-}
+const SECTIONS: [string, Section][] = [
+  ["ERC-20 tokens: transfers, allowances, permits, burns", tokens],
+  ["staking and daily credit", staking],
+  ["burn-and-mint engine", engineSection],
+  ["voucher market (ERC-1155)", market],
+  ["provider registry", providers],
+  ["jobs and disputes: other paths", jobs],
+  ["model registry (governance, optional)", models],
+];
 
-function check(current: Record<string, number>) {
-  if (!existsSync(SNAPSHOT)) throw new Error(`no snapshot at ${SNAPSHOT}: run npm run bench:gas first`);
-  const saved = JSON.parse(readFileSync(SNAPSHOT, "utf8")) as Record<string, number>;
-  const regressions = Object.entries(current).filter(([name, gas]) => {
-    const before = saved[name];
-    return before !== undefined && gas > before * (1 + TOLERANCE);
-  });
-  for (const [name, gas] of regressions) console.error(`gas regression: ${name} ${saved[name]} -> ${gas}`);
-  if (regressions.length) process.exit(1);
-  console.log(`\ngas within ${TOLERANCE * 100} % of the snapshot`);
+async function main() {
+  const checking = process.env.GAS_CHECK === "1" || process.argv.includes("--check");
+  pinClock();
+  if (BigInt(await time.latest()) >= START) throw new Error("the benchmark's fixed start is in the past");
+  await time.increaseTo(START);
+  const f = await deployJobsFixture();
+  const extra = await extraSigners();
+  const base = await takeSnapshot();
+
+  const rec = new Recorder();
+  rec.section = LIFECYCLE;
+  await lifecycle(rec, f);
+  for (const [name, section] of SECTIONS) {
+    await base.restore();
+    rec.section = name;
+    await section(rec, f, extra);
+  }
+  const rows = rec.rows;
+
+  printTargets(rows.filter((r) => r.section === LIFECYCLE));
+  const problems = await coverageProblems(rows.map((r) => r.fn));
+  const coverage = await coverageSummary(rows.map((r) => r.fn));
+  const label = path.relative(process.cwd(), SNAPSHOT);
+  let exitCode = 0;
+  if (checking) {
+    exitCode = verdict(compare(rows, readSnapshot(SNAPSHOT), label), rows.length);
+  } else {
+    printAll(rows);
+    writeSnapshot(SNAPSHOT, rows);
+    console.log(`\n${rows.length} rows written to ${label}`);
+  }
+  console.log(
+    `\n${coverage.total} state-changing functions in the ABIs of ${CONTRACTS.length} contracts: ` +
+      `${coverage.measured} with rows of their own, ${coverage.inside} role-gated module calls measured inside ` +
+      `those rows, ${coverage.governance} governance functions (parameters, roles, pause) without a row ` +
+      `(reasons in scripts/gas/coverage.ts)`,
+  );
+  if (problems.length) {
+    console.error("\ngas coverage FAILED:");
+    for (const p of problems) console.error(`  ${p}`);
+    exitCode = 1;
+  }
+  process.exit(exitCode);
 }
 
 main().catch((error) => {

@@ -29,8 +29,11 @@ contract MockAggregator is AggregatorV3Interface {
     function setAnswer(int256 answer) external {
         _roundId += 1;
         _answer = answer;
+        // Time: test double; stamps a round with the block time, as a real feed does.
+        // solhint-disable not-rely-on-time
         _startedAt = block.timestamp;
         _updatedAt = block.timestamp;
+        // solhint-enable not-rely-on-time
         _answeredInRound = _roundId;
     }
 

@@ -25,8 +25,9 @@ contract ReentrantCallback {
         _answers[selector] = answer;
     }
 
-    // solhint-disable avoid-low-level-calls, no-inline-assembly, no-complex-fallback
-    // A re-entering mock must take any call in its fallback, make a raw call and bubble its revert data.
+    // Test double: a re-entering mock must take any call in its fallback, make a raw call and bubble its revert
+    // data. It is not payable on purpose: nothing in Cinder sends ether, and a mock that accepted it would hide that.
+    // solhint-disable avoid-low-level-calls, no-inline-assembly, no-complex-fallback, payable-fallback
     fallback(bytes calldata data) external returns (bytes memory) {
         bytes4 selector = data.length >= 4 ? bytes4(data[:4]) : bytes4(0);
         if (callee != address(0) && (trigger == bytes4(0) || trigger == selector)) {
@@ -40,5 +41,5 @@ contract ReentrantCallback {
         bytes memory answer = _answers[selector];
         return answer.length != 0 ? answer : abi.encode(true);
     }
-    // solhint-enable avoid-low-level-calls, no-inline-assembly, no-complex-fallback
+    // solhint-enable avoid-low-level-calls, no-inline-assembly, no-complex-fallback, payable-fallback
 }

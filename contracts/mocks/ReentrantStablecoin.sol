@@ -40,6 +40,8 @@ contract ReentrantStablecoin is ERC20 {
         if (!armed || from == address(0) || to == address(0)) return;
         armed = false;
         attempted = true;
+        // Test double: a raw call into the target from inside a token transfer, recording the outcome, is the
+        // mock's purpose (it shows the target's reentrancy guard holds).
         // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory ret) = callee.call(payload);
         innerSucceeded = ok;

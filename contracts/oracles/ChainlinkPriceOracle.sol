@@ -48,10 +48,13 @@ contract ChainlinkPriceOracle is IPriceOracle, ICinderErrors {
             updatedAt != 0 && answeredInRound >= roundId,
             IncompleteRound(roundId, answeredInRound, updatedAt)
         );
+        // Time: the staleness check against the feed's heartbeat is what the clock is for here.
+        // solhint-disable not-rely-on-time
         require(
             updatedAt <= block.timestamp && block.timestamp - updatedAt <= HEARTBEAT,
             StalePrice(updatedAt, HEARTBEAT, block.timestamp)
         );
+        // solhint-enable not-rely-on-time
         // Cast safe: answer > 0 was checked above.
         uint256 value = uint256(answer);
         uint256 scaled =

@@ -37,10 +37,24 @@ export interface SendRequest {
   persist?: (tx: TxRecord) => void;
 }
 
+/**
+ * Where a send's time went, in ms: the simulation, waiting for earlier transactions' nonces, signing and
+ * storing, and the broadcast (on an automining node the broadcast includes mining the block).
+ */
+export interface SendTimings {
+  simulateMs: number;
+  queueMs: number;
+  signAndStoreMs: number;
+  broadcastMs: number;
+}
+
 export type SendOutcome =
-  | { status: "sent"; tx: TxRecord }
+  | { status: "sent"; tx: TxRecord; timings: SendTimings }
   | { status: "existing"; tx: TxRecord }
   | { status: "rejected"; reason: string };
+
+/** The outcome of a simulation: the gas it used, or the decoded reason it reverts. */
+export type Simulation = { ok: true; gas: bigint; ms: number } | { ok: false; reason: string; ms: number };
 
 export interface TxSenderOptions {
   provider: JsonRpcProvider;
@@ -67,9 +81,12 @@ export class TxSender {
   readonly address: string;
   private nextNonce = -1;
   private queue: Promise<unknown> = Promise.resolve();
-  private fees?: Fees;
+  private fees?: Promise<Fees>;
+  private feesBlock = -1;
   private head = 0;
   private readonly forgotten = new Set<number>();
+  /** The head at which `tick` first saw each pending transaction: stuck-ness is counted from there. */
+  private readonly firstSeen = new Map<number, number>();
 
   constructor(private readonly o: TxSenderOptions) {
     this.address = o.wallet.address;
@@ -115,32 +132,47 @@ export class TxSender {
     });
   }
 
-  /** Signs and broadcasts the call under `key`, unless that key was sent before or the simulation reverts. */
-  async send(request: SendRequest): Promise<SendOutcome> {
-    const { store, provider, logger } = this.o;
+  /** Simulates the call (`eth_estimateGas` executes it): the gas it needs, or why it reverts. */
+  async simulate(to: string, data: string): Promise<Simulation> {
+    const t0 = performance.now();
+    try {
+      const gas = await this.retry("estimateGas", () =>
+        this.o.provider.estimateGas({ from: this.address, to, data }),
+      );
+      return { ok: true, gas, ms: performance.now() - t0 };
+    } catch (error) {
+      if (isTransient(error)) throw error;
+      return { ok: false, reason: this.o.describeError(error), ms: performance.now() - t0 };
+    }
+  }
+
+  /**
+   * Signs and broadcasts the call under `key`, unless that key was sent before or the simulation reverts.
+   * `simulation` passes one the caller already ran (e.g. alongside its own checks).
+   */
+  async send(request: SendRequest, simulation?: Simulation): Promise<SendOutcome> {
+    const { store, logger } = this.o;
     const existing = store.txByKey(request.key);
     if (existing) return { status: "existing", tx: existing };
 
-    let gas: bigint;
-    try {
-      gas = await this.retry("estimateGas", () =>
-        provider.estimateGas({ from: this.address, to: request.to, data: request.data }),
-      );
-    } catch (error) {
-      if (isTransient(error)) throw error;
-      const reason = this.o.describeError(error);
+    const [simulated, fees] = await Promise.all([
+      simulation ?? this.simulate(request.to, request.data),
+      this.currentFees(),
+    ]);
+    if (!simulated.ok) {
       logger.info(
-        { key: request.key, method: request.method, jobIds: request.jobIds, reason },
+        { key: request.key, method: request.method, jobIds: request.jobIds, reason: simulated.reason },
         `not sending ${request.method}: the simulation reverts`,
       );
-      return { status: "rejected", reason };
+      return { status: "rejected", reason: simulated.reason };
     }
-    const gasLimit = (gas * BigInt(100 + this.o.config.gasHeadroomPct)) / 100n;
-    const fees = await this.currentFees();
+    const gasLimit = (simulated.gas * BigInt(100 + this.o.config.gasHeadroomPct)) / 100n;
+    const queued = performance.now();
 
     return this.exclusive(async () => {
       const raced = store.txByKey(request.key);
       if (raced) return { status: "existing", tx: raced } as const;
+      const t0 = performance.now();
       const nonce = this.nextNonce;
       const raw = await this.o.wallet.signTransaction({
         type: 2,
@@ -174,8 +206,15 @@ export class TxSender {
       });
       this.nextNonce = nonce + 1;
       this.o.metrics.txSent.inc({ method: request.method });
+      const t1 = performance.now();
       await this.broadcast(tx, raw);
-      return { status: "sent", tx } as const;
+      const timings: SendTimings = {
+        simulateMs: simulated.ms,
+        queueMs: t0 - queued,
+        signAndStoreMs: t1 - t0,
+        broadcastMs: performance.now() - t1,
+      };
+      return { status: "sent", tx, timings } as const;
     });
   }
 
@@ -203,8 +242,19 @@ export class TxSender {
     }
   }
 
-  private async currentFees(): Promise<Fees> {
-    if (this.fees && this.fees.block === this.head) return this.fees;
+  /** The fees to sign with: fetched at most once per head (concurrent callers share the request). */
+  private currentFees(): Promise<Fees> {
+    if (!this.fees || this.feesBlock !== this.head) {
+      this.feesBlock = this.head;
+      this.fees = this.fetchFees().catch((error) => {
+        this.fees = undefined;
+        throw error;
+      });
+    }
+    return this.fees;
+  }
+
+  private async fetchFees(): Promise<Fees> {
     const data = await this.retry("getFeeData", () => this.o.provider.getFeeData());
     let maxPriorityFeePerGas = data.maxPriorityFeePerGas ?? 1_000_000_000n;
     let maxFeePerGas = data.maxFeePerGas ?? (data.gasPrice ?? 1_000_000_000n) * 2n;
@@ -213,8 +263,7 @@ export class TxSender {
       if (maxFeePerGas > cap) maxFeePerGas = cap;
       if (maxPriorityFeePerGas > maxFeePerGas) maxPriorityFeePerGas = maxFeePerGas;
     }
-    this.fees = { block: this.head, maxFeePerGas, maxPriorityFeePerGas };
-    return this.fees;
+    return { block: this.head, maxFeePerGas, maxPriorityFeePerGas };
   }
 
   /** How many transactions are still pending. */
@@ -238,6 +287,22 @@ export class TxSender {
         pending.map((tx) => Promise.all(tx.hashes.map((hash) => provider.getTransactionReceipt(hash)))),
       ),
     );
+    // Stuck-ness counts blocks from the first tick that saw the transaction pending (the head a send recorded
+    // can be several blocks old by the time it broadcasts). A transaction pending since an earlier tick is
+    // also looked up in the node's pool, concurrently, to re-broadcast it if the node forgot it.
+    const unmined = pending.filter((tx, index) => receipts[index].every((r) => r === null));
+    for (const tx of unmined) if (!this.firstSeen.has(tx.id)) this.firstSeen.set(tx.id, head);
+    const known = await Promise.all(
+      unmined.map((tx) =>
+        this.forgotten.has(tx.id) || this.firstSeen.get(tx.id)! === head || tx.nonce < minedNonce
+          ? Promise.resolve(true)
+          : provider
+              .getTransaction(tx.hashes.at(-1)!)
+              .then((found) => found !== null)
+              .catch(() => true),
+      ),
+    );
+    const inPool = new Map(unmined.map((tx, index) => [tx.id, known[index]]));
     await this.exclusive(async () => {
       for (const [index, tx] of pending.entries()) {
         const receipt = receipts[index].find((r) => r !== null) ?? null;
@@ -259,7 +324,7 @@ export class TxSender {
               `${tx.method} reverted on-chain`,
             );
           }
-          this.forgotten.delete(tx.id);
+          this.forget(tx.id);
           this.o.onSettled(store.tx(tx.id)!, receipt);
         } else if (tx.nonce < minedNonce) {
           store.settleTx(tx.id, { status: "dropped", error: "another transaction used this nonce" });
@@ -268,17 +333,21 @@ export class TxSender {
             { key: tx.key, nonce: tx.nonce },
             `${tx.method} dropped: its nonce was used by another transaction`,
           );
+          this.forget(tx.id);
           this.o.onSettled(store.tx(tx.id)!, null);
-        } else if (head - tx.sentBlock >= this.o.config.bumpAfterBlocks) {
+        } else if (head - this.firstSeen.get(tx.id)! >= this.o.config.bumpAfterBlocks) {
           await this.replace(tx, head);
-        } else if (
-          this.forgotten.has(tx.id) ||
-          (await provider.getTransaction(tx.hashes.at(-1)!).catch(() => null)) === null
-        ) {
+          this.firstSeen.set(tx.id, head);
+        } else if (this.forgotten.has(tx.id) || !inPool.get(tx.id)) {
           await this.broadcast(tx, tx.raw);
         }
       }
     });
+  }
+
+  private forget(id: number): void {
+    this.forgotten.delete(id);
+    this.firstSeen.delete(id);
   }
 
   /** Re-signs a stuck transaction with the same nonce and fees raised by `bumpPct` (at least the current fees). */

@@ -37,6 +37,8 @@ export interface LogFollowerOptions {
 
 export class LogFollower {
   private range: number;
+  /** The head block the caller already fetched (saves a `getBlock` per poll). */
+  private latest?: { number: number; hash: string };
 
   constructor(private readonly o: LogFollowerOptions) {
     this.range = o.maxBlockRange;
@@ -52,8 +54,9 @@ export class LogFollower {
   }
 
   /** Applies every confirmed event up to `head − confirmations`; returns how many were applied. */
-  async poll(head: number): Promise<number> {
+  async poll(head: number, headHash?: string): Promise<number> {
     const { store, provider, logger } = this.o;
+    this.latest = headHash === undefined ? undefined : { number: head, hash: headHash };
     await this.checkReorg();
     const safe = head - this.o.confirmations;
     let applied = 0;
@@ -102,6 +105,7 @@ export class LogFollower {
   }
 
   private async blockHash(block: number): Promise<string | undefined> {
+    if (this.latest?.number === block) return this.latest.hash;
     const b = await this.retry("getBlock", () => this.o.provider.getBlock(block));
     return b?.hash ?? undefined;
   }

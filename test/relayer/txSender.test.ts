@@ -8,7 +8,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { JsonRpcProvider, Network, parseUnits, Wallet, type BaseWallet, type TransactionReceipt } from "ethers";
+import {
+  JsonRpcProvider,
+  Network,
+  parseUnits,
+  Wallet,
+  type BaseWallet,
+  type TransactionReceipt,
+} from "ethers";
 import pino from "pino";
 import { TxSender, type TxConfig } from "../../relayer/chain/txSender";
 import { RelayerMetrics } from "../../relayer/metrics";
@@ -150,10 +157,16 @@ describe("relayer transaction sender", function () {
       const sent = await sender.send(transfer("pay:stuck"));
       expect(sent.status).to.equal("sent");
       const original = store.txByKey("pay:stuck")!;
+      // The first tick that sees it pending starts the count of blocks it has been stuck.
+      await sender.tick(await provider.getBlockNumber());
+      expect(store.txByKey("pay:stuck")!.hashes).to.have.length(1);
       // The base fee jumps above the transaction's fee cap: it cannot be mined.
       const high = BigInt(original.maxFeePerGas) * 4n;
       await provider.send("hardhat_setNextBlockBaseFeePerGas", [`0x${high.toString(16)}`]);
       await provider.send("evm_mine", []);
+      // One block stuck: not yet (bumpAfterBlocks is 2).
+      await sender.tick(await provider.getBlockNumber());
+      expect(store.txByKey("pay:stuck")!.hashes).to.have.length(1);
       await provider.send("hardhat_setNextBlockBaseFeePerGas", [`0x${high.toString(16)}`]);
       await provider.send("evm_mine", []);
       await provider.send("hardhat_setNextBlockBaseFeePerGas", [`0x${high.toString(16)}`]);
