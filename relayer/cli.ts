@@ -129,28 +129,45 @@ async function status(config: RelayerConfig, flags: Record<string, string | true
 
 async function start(config: RelayerConfig): Promise<void> {
   const { RelayerNode } = await import("./node");
-  const node = await RelayerNode.create(config);
+  // Signals are handled from the first moment: one that arrives while the node starts (e.g. waiting for the RPC
+  // endpoint) ends the start-up cleanly.
+  const starting = new AbortController();
+  let node: import("./node").RelayerNode | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {
-      node.logger.warn(
+      node?.logger.warn(
         { signal },
         "second signal: exiting now (signed transactions resume at the next start)",
       );
       process.exit(1);
     }
     stopping = true;
+    if (!node) {
+      starting.abort();
+      return;
+    }
     node.logger.info({ signal }, "shutting down: finishing in-flight work");
     node.stop().then(
       () => process.exit(0),
-      (error) => {
-        node.logger.error({ err: (error as Error).message }, "shutdown failed");
+      (error: unknown) => {
+        node!.logger.error({ err: (error as Error).message }, "shutdown failed");
         process.exit(1);
       },
     );
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  try {
+    node = await RelayerNode.create(config, { signal: starting.signal });
+  } catch (error) {
+    if (starting.signal.aborted) process.exit(0);
+    throw error;
+  }
+  if (stopping) {
+    await node.stop();
+    process.exit(0);
+  }
   await node.start();
 }
 

@@ -79,7 +79,9 @@ export const relayerConfigSchema = z
   .object({
     chain: z
       .object({
-        rpcUrl: z.string().url("must be an http(s) or ws(s) URL such as http://127.0.0.1:8545"),
+        rpcUrl: z
+          .string()
+          .regex(/^https?:\/\/[^\s/]+/i, "must be an http:// or https:// URL such as http://127.0.0.1:8545"),
         chainId: z.number().int().positive().optional(),
         manifest: z.string().min(1).optional(),
         contracts: z
@@ -133,12 +135,13 @@ export const relayerConfigSchema = z
     tx: z
       .object({
         gasHeadroomPct: z.number().int().min(0).max(500).default(20),
+        gasMargin: z.number().int().min(0).max(5_000_000).default(60_000),
         bumpAfterBlocks: positiveInt(10_000).default(3),
         bumpPct: z.number().int().min(10).max(500).default(15),
         maxFeeGwei: z.number().positive().optional(),
       })
       .strict()
-      .default({ gasHeadroomPct: 20, bumpAfterBlocks: 3, bumpPct: 15 }),
+      .default({ gasHeadroomPct: 20, gasMargin: 60_000, bumpAfterBlocks: 3, bumpPct: 15 }),
     http: z
       .object({
         enabled: z.boolean().default(true),
@@ -201,14 +204,24 @@ export function parseRelayerConfig(raw: unknown, file: string): RelayerConfig {
   const base = path.dirname(path.resolve(file));
   const resolve = (p: string) => (path.isAbsolute(p) ? p : path.resolve(base, p));
   const value = parsed.data;
-  const models = value.models.map((model) => {
+  const missing: string[] = [];
+  const models = value.models.map((model, index) => {
     const inference = { ...model.inference };
     if (inference.backend === "llama") {
-      if (!/^https?:\/\//.test(inference.model)) inference.model = resolve(inference.model);
+      if (!/^https?:\/\//.test(inference.model)) {
+        inference.model = resolve(inference.model);
+        if (!existsSync(inference.model)) {
+          missing.push(
+            `  - models.${index}.inference.model: ${inference.model} does not exist (a .gguf path, or an https URL with sha256)`,
+          );
+        }
+      }
       if (inference.cacheDir !== undefined) inference.cacheDir = resolve(inference.cacheDir);
     }
     return { id: model.id, price: model.price, inference } as ModelConfig;
   });
+  if (missing.length)
+    throw new ConfigError(`${file} is not a valid relayer configuration:\n${missing.join("\n")}`);
   const chain = { ...value.chain, manifest: value.chain.manifest && resolve(value.chain.manifest) };
   const key = { ...value.key, keystore: value.key.keystore && resolve(value.key.keystore) };
   const signerKey = value.signerKey && {

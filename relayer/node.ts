@@ -18,7 +18,6 @@ import {
   toUtf8Bytes,
   ZeroAddress,
   type JsonRpcProvider,
-  type TransactionReceipt,
   type Wallet,
 } from "ethers";
 import { resultTypedData } from "../bindings/attestation";
@@ -39,7 +38,7 @@ import { createBackend } from "./inference";
 import type { InferenceBackend } from "./inference/types";
 import { createLogger, type Logger } from "./log";
 import { RelayerMetrics } from "./metrics";
-import { JobStore, TERMINAL_STATES, type JobRecord, type JobState, type TxRecord } from "./store";
+import { JobStore, TERMINAL_STATES, type JobRecord, type JobState } from "./store";
 
 /** Every contract ABI, to decode custom errors in reverts. */
 const ERROR_INTERFACES = [
@@ -115,6 +114,8 @@ function resolveAddresses(
 
 /** Jobs this relayer still has work on as a provider. */
 const ACTIVE: JobState[] = ["accepting", "accepted", "inferred", "submitting"];
+/** Most tries of one job step (accept, submit, challenge) whose transaction failed or was dropped. */
+const MAX_ATTEMPTS = 3;
 const OPEN_STATES: JobState[] = [
   "seen",
   "input",
@@ -130,6 +131,8 @@ const OPEN_STATES: JobState[] = [
 
 export interface RelayerNodeOptions {
   logger?: Logger;
+  /** Aborts the start-up waits (an RPC endpoint that is down). */
+  signal?: AbortSignal;
   /** Name in logs and metrics (several relayers in one process, e.g. the demo). */
   name?: string;
 }
@@ -155,7 +158,6 @@ export class RelayerNode {
   /** Job steps (accept, submit, finalize, challenge) running in the background, by step key. */
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly retryAfter = new Map<string, number>();
-  private readonly settled: { tx: TxRecord; receipt: TransactionReceipt | null }[] = [];
   private http?: ReturnType<typeof createRelayerHttpServer>;
   private loop?: Promise<void>;
   private lastPoll = 0;
@@ -191,7 +193,7 @@ export class RelayerNode {
       metrics: this.metrics,
       config: config.tx,
       describeError: describeRevert,
-      onSettled: (tx, receipt) => this.settled.push({ tx, receipt }),
+      onSettled: () => this.wake(),
       signal: this.abort.signal,
     });
     this.follower = new LogFollower({
@@ -218,36 +220,56 @@ export class RelayerNode {
   static async create(config: RelayerConfig, options: RelayerNodeOptions = {}): Promise<RelayerNode> {
     const logger = options.logger ?? createLogger(config.log.level, options.name);
     const { wallet, signer } = await loadKeys(config);
-    const chainId = await withRetry(
-      "eth_chainId",
-      () => fetchChainId(config.chain.rpcUrl, config.chain.rpcTimeoutMs),
-      {
+    // Models first: a bad model file is a configuration error, reported before any wait for the chain.
+    const backends = new Map<string, { model: ModelConfig; backend: InferenceBackend }>();
+    const closeBackends = () =>
+      Promise.allSettled([...backends.values()].map(({ backend }) => backend.close()));
+    let provider: JsonRpcProvider | undefined;
+    try {
+      for (const [index, model] of config.models.entries()) {
+        const backend = createBackend(
+          model.inference,
+          logger.child({ component: "inference", modelId: model.id }),
+        );
+        backends.set(model.id, { model, backend });
+        try {
+          await backend.load();
+        } catch (error) {
+          const local = model.inference.backend === "llama" && !/^https?:\/\//.test(model.inference.model);
+          if (!local) throw error;
+          throw new ConfigError(`models.${index}.inference: ${(error as Error).message}`);
+        }
+      }
+      const chainId = await withRetry(
+        "eth_chainId",
+        () => fetchChainId(config.chain.rpcUrl, config.chain.rpcTimeoutMs),
+        { logger, signal: options.signal },
+      );
+      if (config.chain.chainId !== undefined && BigInt(config.chain.chainId) !== chainId) {
+        throw new ConfigError(
+          `chain.chainId is ${config.chain.chainId} but ${config.chain.rpcUrl} serves chain ${chainId}`,
+        );
+      }
+      const { addresses, startBlock } = resolveAddresses(config, chainId);
+      provider = connect(config.chain.rpcUrl, chainId, config.chain.rpcTimeoutMs);
+      const p = provider;
+      const code = await withRetry("getCode", () => p.getCode(addresses.jobCoordinator), {
         logger,
-      },
-    );
-    if (config.chain.chainId !== undefined && BigInt(config.chain.chainId) !== chainId) {
-      throw new ConfigError(
-        `chain.chainId is ${config.chain.chainId} but ${config.chain.rpcUrl} serves chain ${chainId}`,
-      );
+        signal: options.signal,
+      });
+      if (code === "0x") {
+        throw new ConfigError(
+          `no contract at jobCoordinator ${addresses.jobCoordinator} on chain ${chainId}: is the manifest for this deployment?`,
+        );
+      }
+      const node = new RelayerNode(config, provider, chainId, wallet, signer, addresses, startBlock, logger);
+      for (const [id, entry] of backends) node.backends.set(id, entry);
+      return node;
+    } catch (error) {
+      provider?.destroy();
+      await closeBackends();
+      throw error;
     }
-    const { addresses, startBlock } = resolveAddresses(config, chainId);
-    const provider = connect(config.chain.rpcUrl, chainId, config.chain.rpcTimeoutMs);
-    const code = await withRetry("getCode", () => provider.getCode(addresses.jobCoordinator), { logger });
-    if (code === "0x") {
-      throw new ConfigError(
-        `no contract at jobCoordinator ${addresses.jobCoordinator} on chain ${chainId}: is the manifest for this deployment?`,
-      );
-    }
-    const node = new RelayerNode(config, provider, chainId, wallet, signer, addresses, startBlock, logger);
-    for (const model of config.models) {
-      const backend = createBackend(
-        model.inference,
-        logger.child({ component: "inference", modelId: model.id }),
-      );
-      await backend.load();
-      node.backends.set(model.id, { model, backend });
-    }
-    return node;
   }
 
   /** Checks the provider's registration (signer, models, prices); problems are logged and shown by /healthz. */
@@ -366,7 +388,7 @@ export class RelayerNode {
     await this.follower.poll(this.head, block.hash ?? undefined);
     this.metrics.processedBlock.set(this.follower.cursor());
     await this.sender.tick(this.head);
-    await this.handleSettled();
+    await this.recoverFailedSteps();
     if (this.abort.signal.aborted) return;
     if (this.config.provider.enabled) await this.providerStep();
     if (this.config.watcher.enabled) await this.watcherStep();
@@ -531,41 +553,74 @@ export class RelayerNode {
 
   // ------------------------------------------------------------------ transactions settled
 
-  private async handleSettled(): Promise<void> {
-    const items = this.settled.splice(0);
-    for (const { tx, receipt } of items) {
-      if (tx.status === "mined") continue; // events carry the outcome
+  /**
+   * Recovers the jobs whose step transaction failed on-chain or was dropped. Driven by the database (not by
+   * in-memory notices), so it also runs for transactions that settled just before a crash. A step is retried
+   * (under a new idempotency key) at most {@link MAX_ATTEMPTS} times while the on-chain job still allows it.
+   */
+  private async recoverFailedSteps(): Promise<void> {
+    for (const job of this.store.jobsWithFailedTx(["accepting", "submitting", "finalizing", "challenging"])) {
+      const tx = this.store.txByKey(job.txKey!)!;
       this.logger.warn(
-        { txKey: tx.key, status: tx.status, jobIds: tx.jobIds, hash: receipt?.hash },
-        `${tx.method} did not succeed; re-checking the jobs on-chain`,
+        { jobId: job.jobId, txKey: tx.key, status: tx.status, gasUsed: tx.gasUsed, gasLimit: tx.gasLimit },
+        `${tx.method} did not succeed; re-checking the job on-chain`,
       );
-      for (const jobId of tx.jobIds) {
-        if (tx.method === "finalizeBatch") {
-          this.store.updateJob(jobId, { state: "submitted", txKey: null }, ["finalizing"]);
-          continue;
-        }
-        const view = await this.coordinator.getJob(jobId);
-        const status = JobStatus[Number(view.status)];
-        if (tx.method === "acceptJob" && !(status !== "Requested" && this.isMe(view.provider))) {
+      if (job.state === "finalizing") {
+        this.store.updateJob(job.jobId, { state: "submitted", txKey: null }, ["finalizing"]);
+        continue;
+      }
+      const view = await withRetry("getJob", () => this.coordinator.getJob(job.jobId), {
+        logger: this.logger,
+        signal: this.abort.signal,
+      });
+      const status = JobStatus[Number(view.status)];
+      const mine = this.isMe(view.provider);
+      const retry = (from: JobState, to: JobState, step: string) => {
+        const attempt = this.attempt(step, job.jobId) + 1;
+        if (attempt >= MAX_ATTEMPTS) {
           this.store.updateJob(
-            jobId,
-            {
-              state: status === "Requested" ? "skipped" : "lost",
-              error: `accept ${tx.status} (job ${status})`,
-            },
-            ["accepting"],
+            job.jobId,
+            { state: "skipped", error: `${step} ${tx.status} ${attempt} times` },
+            [from],
           );
-        } else if (tx.method === "submitResult" && status === "Accepted") {
-          this.store.updateJob(jobId, { error: `submit ${tx.status}; will expire` }, ["submitting"]);
-        } else if (tx.method === "challenge") {
-          this.store.updateJob(
-            jobId,
-            { state: "mismatch", error: `challenge ${tx.status} (job ${status})` },
-            ["challenging"],
-          );
+          return;
         }
+        this.store.transaction(() => {
+          this.store.setMeta(`attempt:${step}:${job.jobId}`, String(attempt));
+          this.store.updateJob(
+            job.jobId,
+            { state: to, txKey: null, error: `${step} ${tx.status}; retrying` },
+            [from],
+          );
+        });
+      };
+      if (job.state === "accepting") {
+        if (status === "Requested") retry("accepting", "input", "accept");
+        else if (!mine)
+          this.store.updateJob(job.jobId, { state: "lost", error: `job ${status}` }, ["accepting"]);
+        // accepted by us after all: the JobAccepted event moves it on
+      } else if (job.state === "submitting") {
+        if (status === "Accepted" && mine) retry("submitting", "inferred", "submit");
+        // submitted after all: ResultSubmitted moves it on; anything else ends with its event
+      } else if (job.state === "challenging") {
+        if (status === "Submitted") retry("challenging", "mismatch", "challenge");
+        else
+          this.store.updateJob(job.jobId, { state: "settled", error: `challenge ${tx.status}` }, [
+            "challenging",
+          ]);
       }
     }
+  }
+
+  /** How many times a step of a job was retried (0 for the first try). */
+  private attempt(step: string, jobId: number): number {
+    return Number(this.store.getMeta(`attempt:${step}:${jobId}`) ?? "0");
+  }
+
+  /** The idempotency key of a job step's current attempt: `accept:12`, then `accept:12:1`, … */
+  private stepKey(step: string, jobId: number): string {
+    const attempt = this.attempt(step, jobId);
+    return attempt === 0 ? `${step}:${jobId}` : `${step}:${jobId}:${attempt}`;
   }
 
   // ------------------------------------------------------------------ provider
@@ -703,7 +758,7 @@ export class RelayerNode {
     }
     const outcome = await this.sender.send(
       {
-        key: `accept:${job.jobId}`,
+        key: this.stepKey("accept", job.jobId),
         method: "acceptJob",
         jobIds: [job.jobId],
         to: this.addresses.jobCoordinator,
@@ -788,7 +843,7 @@ export class RelayerNode {
       unitsUsed: job.unitsUsed,
     });
     const outcome = await this.sender.send({
-      key: `submit:${job.jobId}`,
+      key: this.stepKey("submit", job.jobId),
       method: "submitResult",
       jobIds: [job.jobId],
       to: this.addresses.jobCoordinator,
@@ -926,7 +981,7 @@ export class RelayerNode {
       return;
     }
     const outcome = await this.sender.send({
-      key: `challenge:${job.jobId}`,
+      key: this.stepKey("challenge", job.jobId),
       method: "challenge",
       jobIds: [job.jobId],
       to: this.addresses.disputeModule,

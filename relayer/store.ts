@@ -321,6 +321,18 @@ export class JobStore {
     return this.db.prepare(`${JOB_SELECT} WHERE ${where} ORDER BY job_id LIMIT ?`).all(limit) as JobRecord[];
   }
 
+  /** Jobs in `states` whose current step transaction (`tx_key`) failed on-chain or was dropped. */
+  jobsWithFailedTx(states: readonly JobState[]): JobRecord[] {
+    const columns = Object.entries(JOB_COLUMNS).map(([field, column]) => `jobs.${column} AS ${field}`);
+    return this.db
+      .prepare(
+        `SELECT ${columns.join(", ")} FROM jobs JOIN txs ON txs.key = jobs.tx_key
+         WHERE jobs.state IN (${states.map((state) => `'${state}'`).join(", ")})
+           AND txs.status IN ('failed', 'dropped') ORDER BY jobs.job_id`,
+      )
+      .all() as JobRecord[];
+  }
+
   /** Every job, newest first (for `status`). */
   allJobs(limit = 100): JobRecord[] {
     return this.db.prepare(`${JOB_SELECT} ORDER BY job_id DESC LIMIT ?`).all(limit) as JobRecord[];

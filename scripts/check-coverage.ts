@@ -1,7 +1,7 @@
 /**
  * Fails (exit 1) when solidity-coverage's totals fall below the project's gate.
  * Reads coverage/coverage-summary.json written by `hardhat coverage` (json-summary reporter).
- * Thresholds: COVERAGE_MIN_LINES (default 95) and COVERAGE_MIN_BRANCHES (default 90), in percent.
+ * Thresholds: COVERAGE_MIN_LINES (default 98) and COVERAGE_MIN_BRANCHES (default 95), in percent.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -30,8 +30,8 @@ function main(): number {
     return 1;
   }
   const summary = JSON.parse(fs.readFileSync(file, "utf8")) as Summary;
-  const minLines = threshold("COVERAGE_MIN_LINES", 95);
-  const minBranches = threshold("COVERAGE_MIN_BRANCHES", 90);
+  const minLines = threshold("COVERAGE_MIN_LINES", 98);
+  const minBranches = threshold("COVERAGE_MIN_BRANCHES", 95);
   const { lines, branches } = summary.total;
 
   const failures: string[] = [];

@@ -20,6 +20,8 @@ import { isTransient, withRetry } from "./rpc";
 
 export interface TxConfig {
   gasHeadroomPct: number;
+  /** Gas added to every limit on top of the headroom. */
+  gasMargin: number;
   bumpAfterBlocks: number;
   bumpPct: number;
   maxFeeGwei?: number;
@@ -166,7 +168,11 @@ export class TxSender {
       );
       return { status: "rejected", reason: simulated.reason };
     }
-    const gasLimit = (simulated.gas * BigInt(100 + this.o.config.gasHeadroomPct)) / 100n;
+    // The simulation ran against the state before this relayer's own pending transactions: one of them can make
+    // this call dearer (e.g. a finalize that releases every locked collateral turns the accept's next write into
+    // a fresh slot, +20k gas). Headroom in percent plus a fixed margin covers it; unused gas is not paid.
+    const gasLimit =
+      (simulated.gas * BigInt(100 + this.o.config.gasHeadroomPct)) / 100n + BigInt(this.o.config.gasMargin);
     const queued = performance.now();
 
     return this.exclusive(async () => {

@@ -72,7 +72,10 @@ async function acquireRuntime(threads: number, logger: Logger): Promise<LlamaRun
       logger: (level, message) => {
         const msg = message.trim();
         if (level === "fatal" || level === "error") runtime.sink.error({ llamaCpp: msg }, "llama.cpp error");
-        else if (level === "warn") runtime.sink.warn({ llamaCpp: msg }, "llama.cpp warning");
+        // GGUF converters leave unset special tokens at 2^32 − 1 ("bad special token … using default id -1"):
+        // harmless, and printed at every load of models such as stories260K.
+        else if (level === "warn" && !/bad special token/.test(msg))
+          runtime.sink.warn({ llamaCpp: msg }, "llama.cpp warning");
         else runtime.sink.debug({ llamaCpp: msg }, "llama.cpp");
       },
     });

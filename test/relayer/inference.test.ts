@@ -258,9 +258,11 @@ describe("relayer inference", function () {
       try {
         await second.load(); // `backend` (same thread count) is still loaded
         const logs = lines.map((l) => JSON.parse(l) as { msg: string; llamaCpp?: string; model?: string });
-        const warn = logs.find((l) => l.msg === "llama.cpp warning");
-        expect(warn?.llamaCpp).to.match(/bad special token/);
-        expect(warn?.model).to.equal("stories260K.gguf");
+        // The model's harmless "bad special token" load warnings are routed at debug, not warn.
+        const line = logs.find((l) => /bad special token/.test(l.llamaCpp ?? ""));
+        expect(line?.msg).to.equal("llama.cpp");
+        expect(line?.model).to.equal("stories260K.gguf");
+        expect(logs.some((l) => l.msg === "llama.cpp warning")).to.equal(false);
         expect(logs.some((l) => l.msg === "llama model loaded")).to.equal(true);
         // both models still work after one of them is closed (they share one Llama instance)
         await second.close();
@@ -333,7 +335,7 @@ describe("relayer inference", function () {
       // the downloaded file is usable by the llama backend (whose llama.cpp logs still reach its logger after
       // every earlier backend was closed)
       const lines: string[] = [];
-      const capture = pino({ level: "warn" }, { write: (line: string) => lines.push(line) });
+      const capture = pino({ level: "debug" }, { write: (line: string) => lines.push(line) });
       const b = createBackend({ backend: "llama", ...cfg }, capture);
       try {
         const r = await b.generate(ONCE, { maxTokens: 8, seed: 42 });

@@ -23,7 +23,7 @@ import { JobStore, type TxRecord } from "../../relayer/store";
 import { hardhatAccount, startHardhatNode, type HardhatNode } from "../../relayer/testing/localChain";
 
 const logger = pino({ level: "silent" });
-const CONFIG: TxConfig = { gasHeadroomPct: 20, bumpAfterBlocks: 2, bumpPct: 15 };
+const CONFIG: TxConfig = { gasHeadroomPct: 20, gasMargin: 60_000, bumpAfterBlocks: 2, bumpPct: 15 };
 
 describe("relayer transaction sender", function () {
   this.timeout(120_000);
