@@ -53,6 +53,8 @@ import {
   type Cinder,
 } from "../relayer/testing/protocol";
 
+/** The relayer's batching wait (chain seconds), as in relayer.yaml. */
+const FINALIZE_WAIT = 60;
 const ROOT = path.join(__dirname, "..");
 const MODEL_FILE = path.join(ROOT, "..", "shared", "models", "stories260K.gguf");
 const KEY_ENV = "CINDER_BENCH_RELAYER_KEY";
@@ -382,7 +384,12 @@ async function runMode(mode: Mode, options: Options, chain: Chain): Promise<Mode
             inference: { backend: "llama", model: MODEL_FILE, threads: 1 },
           },
         ],
-        provider: { maxActiveJobs: options.maxActive, finalizeBatchSize: 100 },
+        // Settle in batches as relayer.yaml does: a lone finalize per job would cost ~134k gas instead of ~16k.
+        provider: {
+          maxActiveJobs: options.maxActive,
+          finalizeBatchSize: 100,
+          finalizeMaxWaitSeconds: FINALIZE_WAIT,
+        },
         http: { enabled: false },
         database: path.join(dir, "relayer.db"),
         log: { level: "warn" },
@@ -534,7 +541,8 @@ async function runMode(mode: Mode, options: Options, chain: Chain): Promise<Mode
     const finalizedEarly = reached("finalized").size;
     const finalized = waitFor("finalized", 60_000 + options.jobs * 200);
     finalized.catch(() => undefined);
-    await provider.send("evm_increaseTime", [Math.max(1, lastEnds - latest!.timestamp + 1)]);
+    // Past every window and the relayer's batching wait (finalizeMaxWaitSeconds), so the last partial batch goes.
+    await provider.send("evm_increaseTime", [Math.max(1, lastEnds + FINALIZE_WAIT - latest!.timestamp + 1)]);
     await provider.send("evm_mine", []);
     const tWarp = performance.now();
     const tFinalized = await finalized;

@@ -5,8 +5,6 @@
  * command line, and `check` prints the provider address of a good one.
  */
 import { expect } from "chai";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { encryptKeystoreJsonSync, id, Wallet } from "ethers";
@@ -255,38 +253,6 @@ describe("relayer configuration (config.ts)", function () {
   });
 
   describe("model files", () => {
-    let rpc: http.Server;
-    let rpcUrl: string;
-
-    // A stand-in JSON-RPC endpoint (chain 31337 with code at every address) so that RelayerNode.create gets past
-    // its chain checks to the models without a real node.
-    before(async () => {
-      rpc = http.createServer((req, res) => {
-        let body = "";
-        req.on("data", (chunk) => (body += chunk));
-        req.on("end", () => {
-          const answer = (call: { id: number; method: string }) =>
-            call.method === "eth_chainId"
-              ? { jsonrpc: "2.0", id: call.id, result: "0x7a69" }
-              : call.method === "eth_getCode"
-                ? { jsonrpc: "2.0", id: call.id, result: "0x6080" }
-                : {
-                    jsonrpc: "2.0",
-                    id: call.id,
-                    error: { code: -32601, message: `${call.method} not served by the stub` },
-                  };
-          const parsed = JSON.parse(body);
-          res.writeHead(200, { "content-type": "application/json" });
-          res.end(JSON.stringify(Array.isArray(parsed) ? parsed.map(answer) : answer(parsed)));
-        });
-      });
-      await new Promise<void>((resolve) => rpc.listen(0, "127.0.0.1", resolve));
-      rpcUrl = `http://127.0.0.1:${(rpc.address() as AddressInfo).port}`;
-    });
-    after(async () => {
-      await new Promise((resolve) => rpc.close(resolve));
-    });
-
     it("the backend refuses a model path that does not exist, naming the path", async () => {
       const missing = path.join(dir, "missing.gguf");
       const backend = createBackend(
